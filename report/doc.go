@@ -1,0 +1,2 @@
+// Package report renders a finished scan as text, JSON, SARIF or CSV.
+package report

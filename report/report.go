@@ -1,0 +1,115 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/scanner"
+)
+
+// Result is everything a report shows, so every format shows the same facts.
+type Result struct {
+	Tool        Tool
+	Source      string // "git", "dir", ...
+	Target      string // what was scanned, as the user named it
+	Started     time.Time
+	Findings    []scanner.Finding
+	Stats       scanner.Stats
+	Skipped     []scanner.SkippedBlob
+	Rules       map[string]rules.RuleInfo // at least every rule a finding names
+	ShowSecrets bool                      // print raw secrets instead of redacted ones
+	Color       bool                      // text only: ANSI colour
+}
+
+// Tool names the producing tool.
+type Tool struct {
+	Name           string
+	Version        string
+	InformationURI string
+}
+
+// Writer renders a finished scan. It must not close w.
+type Writer interface {
+	Write(w io.Writer, res *Result) error
+}
+
+// Formats lists the names ByName accepts.
+var Formats = []string{"text", "json", "sarif", "csv"}
+
+// ByName returns the writer for a format name.
+func ByName(format string) (Writer, error) {
+	switch format {
+	case "text":
+		return Text{}, nil
+	case "json":
+		return JSON{}, nil
+	case "sarif":
+		return SARIF{}, nil
+	case "csv":
+		return CSV{}, nil
+	}
+	return nil, fmt.Errorf("unknown report format %q (want one of %v)", format, Formats)
+}
+
+// secret is what a report prints for a finding's secret.
+func (r *Result) secret(f scanner.Finding) string {
+	if r.ShowSecrets {
+		return f.Secret
+	}
+	return f.Redacted()
+}
+
+// usedRules returns the rules the findings name, sorted by ID.
+func (r *Result) usedRules() []rules.RuleInfo {
+	seen := map[string]bool{}
+	var out []rules.RuleInfo
+	for _, f := range r.Findings {
+		if seen[f.RuleID] {
+			continue
+		}
+		seen[f.RuleID] = true
+		out = append(out, r.ruleFor(f))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// severities lists the known severities, most severe first.
+var severities = []string{"critical", "high", "medium", "low"}
+
+// severityRank orders severities for display: 0 for critical up to 3 for low, 4 for anything else.
+func severityRank(s string) int {
+	for i, v := range severities {
+		if v == s {
+			return i
+		}
+	}
+	return len(severities)
+}
+
+// ruleFor returns the rule a finding names, falling back to what the finding itself says.
+func (r *Result) ruleFor(f scanner.Finding) rules.RuleInfo {
+	if ri, ok := r.Rules[f.RuleID]; ok {
+		if ri.ID == "" {
+			ri.ID = f.RuleID
+		}
+		if ri.Description == "" {
+			ri.Description = f.Description
+		}
+		if ri.Severity == "" {
+			ri.Severity = f.Severity
+		}
+		return ri
+	}
+	ri := rules.RuleInfo{ID: f.RuleID, Description: f.Description, Severity: f.Severity}
+	for _, t := range f.Tags {
+		if !strings.HasPrefix(t, "decoded:") { // says how this finding was found, not what the rule is
+			ri.Tags = append(ri.Tags, t)
+		}
+	}
+	return ri
+}

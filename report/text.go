@@ -1,0 +1,207 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/keywarden/keywarden/scanner"
+)
+
+// Text writes a short human-readable report: one block per finding, then a summary line.
+type Text struct{}
+
+// ANSI escapes for the severity labels.
+const (
+	ansiReset = "\x1b[0m"
+	ansiGreen = "\x1b[32m"
+)
+
+var severityColors = map[string]string{
+	"critical": "\x1b[1;31m", // bold red
+	"high":     "\x1b[31m",   // red
+	"medium":   "\x1b[33m",   // yellow
+	"low":      "\x1b[36m",   // cyan
+}
+
+// textIndent lines up a finding's detail lines under its rule ID.
+const textIndent = "          "
+
+// Write implements Writer.
+func (Text) Write(w io.Writer, res *Result) error {
+	bw := bufio.NewWriter(w)
+	for _, f := range res.Findings {
+		res.writeTextFinding(bw, f)
+		bw.WriteString("\n")
+	}
+	sum := textSummary(res)
+	if len(res.Findings) == 0 && res.Color {
+		sum = ansiGreen + sum + ansiReset
+	}
+	bw.WriteString(sum + "\n")
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("writing text report: %w", err)
+	}
+	return nil
+}
+
+// writeTextFinding writes one finding's block.
+func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
+	sev := strings.ToUpper(clean(f.Severity))
+	if sev == "" {
+		sev = "UNKNOWN"
+	}
+	label := fmt.Sprintf("%-8s", sev)
+	if c, ok := severityColors[f.Severity]; ok && r.Color {
+		label = c + label + ansiReset
+	}
+	fmt.Fprintf(w, "%s  %s  %s\n", label, clean(f.RuleID), clean(r.secret(f)))
+
+	if len(f.Locations) > 0 {
+		l := f.Locations[0]
+		where := clean(l.Path)
+		if l.Line > 0 {
+			where += ":" + strconv.Itoa(l.Line)
+		}
+		if l.Commit != "" {
+			where += "  commit " + clean(shortCommit(l.Commit))
+			if l.Author != "" {
+				where += ", " + clean(l.Author)
+			}
+			if !l.Date.IsZero() {
+				where += ", " + l.Date.Format(time.DateOnly)
+			}
+		}
+		fmt.Fprintf(w, "%s%s\n", textIndent, where)
+		if n := len(f.Locations) - 1; n > 0 {
+			fmt.Fprintf(w, "%s+%d more %s\n", textIndent, n, plural(n, "location", "locations"))
+		}
+	}
+	if f.Fingerprint != "" {
+		fmt.Fprintf(w, "%sfingerprint %s\n", textIndent, clean(f.Fingerprint))
+	}
+}
+
+// textSummary is the closing line of a text report, such as
+// "3 findings (1 critical, 2 high) in 1,234 blobs, 45.6 MiB, 2.3s; 4 skipped".
+func textSummary(r *Result) string {
+	var b strings.Builder
+	if len(r.Findings) == 0 {
+		b.WriteString("no leaks found")
+	} else {
+		counts := map[string]int{}
+		for _, f := range r.Findings {
+			counts[f.Severity]++
+		}
+		sevs := make([]string, 0, len(counts))
+		for s := range counts {
+			sevs = append(sevs, s)
+		}
+		sort.Slice(sevs, func(i, j int) bool {
+			ri, rj := severityRank(sevs[i]), severityRank(sevs[j])
+			if ri != rj {
+				return ri < rj
+			}
+			return sevs[i] < sevs[j]
+		})
+		parts := make([]string, 0, len(sevs))
+		for _, s := range sevs {
+			name := clean(s)
+			if name == "" {
+				name = "unknown"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], name))
+		}
+		n := len(r.Findings)
+		fmt.Fprintf(&b, "%s %s (%s)", thousands(int64(n)), plural(n, "finding", "findings"), strings.Join(parts, ", "))
+	}
+	b.WriteString(" in ")
+	if c := r.Stats.Commits; c > 0 {
+		fmt.Fprintf(&b, "%s %s, ", thousands(c), plural(int(min(c, 2)), "commit", "commits"))
+	}
+	fmt.Fprintf(&b, "%s %s, %s, %s", thousands(r.Stats.Blobs), plural(int(min(r.Stats.Blobs, 2)), "blob", "blobs"),
+		humanBytes(r.Stats.Bytes), humanDuration(r.Stats.Duration))
+	skipped := max(r.Stats.Skipped, int64(len(r.Skipped)))
+	if skipped > 0 {
+		fmt.Fprintf(&b, "; %s skipped", thousands(skipped))
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// thousands prints n with comma thousands separators: 1234567 is "1,234,567".
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// humanBytes prints a size in binary units with one decimal: "512 B", "45.6 MiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n)/unit, 0
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[i])
+}
+
+// humanDuration prints a scan time: "850ms", "2.3s", "1m5s".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// clean escapes control and bidirectional-override characters, so that a crafted path, author
+// or secret cannot move the cursor, rewrite the terminal, break a line or reorder the text.
+func clean(s string) string {
+	if strings.IndexFunc(s, unsafeRune) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeRune(r) {
+			q := strconv.QuoteRuneToASCII(r) // '\x1b', '\n'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r is a control character or a bidirectional override.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 || r == 0x200E || r == 0x200F
+}

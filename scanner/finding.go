@@ -1,0 +1,80 @@
+package scanner
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Finding is one secret value matched by one rule, with every place it occurs.
+type Finding struct {
+	RuleID      string     `json:"rule_id"`
+	Description string     `json:"description"`
+	Severity    string     `json:"severity"` // critical, high, medium, low
+	Secret      string     `json:"-"`        // raw; reports print Redacted() unless asked not to
+	Fingerprint string     `json:"fingerprint"`
+	Entropy     float64    `json:"entropy"`
+	Tags        []string   `json:"tags"`
+	Locations   []Location `json:"locations"` // first-introduced first
+}
+
+// Location is one occurrence of a finding. Lines and columns are 1-based and count code
+// points; EndColumn is inclusive.
+type Location struct {
+	Source    string    `json:"source"` // git, dir, ...
+	Path      string    `json:"path"`
+	Line      int       `json:"line"`
+	Column    int       `json:"column"`
+	EndLine   int       `json:"end_line"`
+	EndColumn int       `json:"end_column"`
+	Commit    string    `json:"commit,omitempty"`
+	Author    string    `json:"author,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Date      time.Time `json:"date,omitempty"`
+	Message   string    `json:"message,omitempty"`
+}
+
+// Redacted returns the secret with all but a short prefix hidden: the first 4 code points of a
+// secret of 16 or more, fewer for shorter ones so that a short password is not mostly shown.
+func (f Finding) Redacted() string { return Redact(f.Secret) }
+
+// Redact hides all but a short prefix of s.
+func Redact(s string) string {
+	n := utf8.RuneCountInString(s)
+	keep := 4
+	if n < 16 {
+		keep = n / 4
+	}
+	i, out := 0, make([]rune, 0, keep+1)
+	for _, r := range s {
+		if i == keep {
+			break
+		}
+		out = append(out, r)
+		i++
+	}
+	return string(out) + "…"
+}
+
+// Stats describes the work a scan did.
+type Stats struct {
+	Blobs        int64         `json:"blobs"`         // unique blobs read
+	Bytes        int64         `json:"bytes"`         // their total size
+	ScannedBytes int64         `json:"scanned_bytes"` // bytes passed to detection after line dedup
+	Skipped      int64         `json:"skipped"`       // blobs not scanned (binary, too large, missing, unreadable)
+	Commits      int64         `json:"commits,omitempty"`
+	Duration     time.Duration `json:"-"`
+}
+
+// Result is the outcome of one scan.
+type Result struct {
+	Findings []Finding
+	Stats    Stats
+	Skipped  []SkippedBlob
+}
+
+// SkippedBlob names a blob the scan did not read and why.
+type SkippedBlob struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+	Size   int64  `json:"size"`
+}

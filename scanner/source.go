@@ -1,0 +1,99 @@
+package scanner
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// BlobID is the git-style SHA-1 of a blob's content ("blob <len>\x00" + content).
+type BlobID [20]byte
+
+// String returns the 40-character hex form.
+func (id BlobID) String() string { return hex.EncodeToString(id[:]) }
+
+// HashBlob computes the git blob ID of content, so dir and git scans agree on identity.
+func HashBlob(content []byte) BlobID {
+	h := sha1.New()
+	h.Write([]byte("blob "))
+	h.Write([]byte(strconv.Itoa(len(content))))
+	h.Write([]byte{0})
+	h.Write(content)
+	var id BlobID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// Origin says where a blob came from, precisely enough for a SARIF location.
+type Origin interface {
+	Kind() string   // "git", "dir", "staged", "image"
+	String() string // "a1b2c3d:deploy/prod.env"
+}
+
+// GitOrigin is a blob introduced at Path by Commit.
+type GitOrigin struct {
+	Commit  string // full hex commit ID
+	Path    string // slash-separated, relative to the repository root
+	Author  string
+	Email   string
+	Date    time.Time // author date
+	Message string    // first line of the commit message
+}
+
+// Kind implements Origin.
+func (o GitOrigin) Kind() string { return "git" }
+
+// String implements Origin.
+func (o GitOrigin) String() string {
+	c := o.Commit
+	if len(c) > 7 {
+		c = c[:7]
+	}
+	return c + ":" + o.Path
+}
+
+// DirOrigin is a file on disk.
+type DirOrigin struct {
+	Path string // slash-separated, relative to the scan root
+}
+
+// Kind implements Origin.
+func (o DirOrigin) Kind() string { return "dir" }
+
+// String implements Origin.
+func (o DirOrigin) String() string { return o.Path }
+
+// Skip reasons a source can give instead of content.
+const (
+	SkipTooLarge   = "too-large"
+	SkipBinary     = "binary"
+	SkipUnreadable = "unreadable"
+	SkipMissing    = "missing"
+	SkipSymlink    = "symlink-outside-root"
+)
+
+// Blob is one piece of content with the place it came from.
+//
+// A source yields each ID with Content the first time and may yield the same ID again with nil
+// Content to add a further Origin (the same blob at another path or commit); the engine scans
+// content once and reports every origin. A blob the source chose not to read carries Skip.
+type Blob struct {
+	ID      BlobID
+	Content []byte
+	Origin  Origin
+	Skip    string // one of the Skip* reasons; Content is nil when set
+	Size    int64  // content size, known even when skipped
+}
+
+// Source yields blobs. Blobs calls yield from one goroutine at a time, in the order blobs were
+// introduced (oldest first), returns yield's first error unchanged, and returns ctx.Err() once
+// ctx is done.
+type Source interface {
+	Blobs(ctx context.Context, yield func(Blob) error) error
+}
+
+// ErrNotRepo means the path is not a git repository.
+var ErrNotRepo = errors.New("not a git repository")
