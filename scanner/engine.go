@@ -1,0 +1,525 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keywarden/keywarden/rules"
+)
+
+// Detector finds rule matches in text and decides which locations they count at.
+// *rules.Detector is the implementation; the interface is the seam the engine depends on.
+type Detector interface {
+	Detect(text []byte) []rules.Match
+	Allowed(m *rules.Match, path, commit string) bool
+	PathMatches(path, commit string) []rules.Match
+}
+
+// RuleLookup describes rules for findings (description, severity, tags).
+type RuleLookup interface {
+	Rule(id string) (rules.RuleInfo, bool)
+}
+
+// Engine runs detection over a Source. Configure it, then call Run; an Engine is not reused
+// concurrently.
+type Engine struct {
+	Detector Detector
+	Rules    RuleLookup
+	// Workers is the number of detection goroutines (0 = runtime.NumCPU()).
+	Workers int
+	// Salt keys the content fingerprints, so that a fingerprint is stable for a repository but is
+	// no dictionary oracle for a secret. See FingerprintSalt.
+	Salt string
+	// Suppress lists fingerprints and gitleaks-style location keys to leave out.
+	Suppress Suppressions
+	// WholeBlobs turns off line-level dedup: every blob is scanned in full. It exists to check the
+	// dedup against a plain scan; it is slower on histories.
+	WholeBlobs bool
+	// Warn receives non-fatal problems (one unreadable blob). Nil drops them.
+	Warn func(error)
+	// Progress, if set, is called from the reading goroutine about every 100ms.
+	Progress func(Stats)
+
+	starts []int  // scratch of dispatch
+	novel  []bool // scratch of dispatch
+}
+
+// Suppressions are findings to leave out: whole findings by content fingerprint, single
+// locations by gitleaks-style keys "commit:path:rule:line" or "path:rule:line".
+type Suppressions struct {
+	Fingerprints map[string]bool
+	Locations    map[string]bool
+}
+
+// Merge adds o's entries to s.
+func (s *Suppressions) Merge(o Suppressions) {
+	if s.Fingerprints == nil {
+		s.Fingerprints = map[string]bool{}
+	}
+	if s.Locations == nil {
+		s.Locations = map[string]bool{}
+	}
+	for k := range o.Fingerprints {
+		s.Fingerprints[k] = true
+	}
+	for k := range o.Locations {
+		s.Locations[k] = true
+	}
+}
+
+// contextLines is how many unchanged lines around new ones are handed to detection, so that
+// matches spanning a few lines (a PEM header before a new key body) are still seen whole.
+const contextLines = 2
+
+// sniffLen is how much of a blob is checked for NUL bytes, as git does to call a file binary.
+const sniffLen = 8000
+
+type blobState struct {
+	id      BlobID
+	order   int
+	origins []Origin
+	// lines holds the hash of every line when some of them were seen before: matches found on
+	// those lines elsewhere are located here afterwards, without scanning them again.
+	lines []uint64
+}
+
+// hit is a match at a line of one blob.
+type hit struct {
+	blob  *blobState
+	m     rules.Match
+	span  []uint64 // hashes of lines StartLine..EndLine, to recognise the same text elsewhere
+	path  bool     // a path-only rule match for the blob's origin pathOrigin
+	porig Origin
+}
+
+type job struct {
+	blob   *blobState
+	text   []byte
+	offset int // line number of text's first line, minus one
+	hashes []uint64
+}
+
+// Run scans src and returns the folded findings. Errors from the source are returned together
+// with everything found before and after them, so no result is lost.
+func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
+	start := time.Now()
+	workers := e.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	warn := e.Warn
+	if warn == nil {
+		warn = func(error) {}
+	}
+
+	var (
+		seed    = maphash.MakeSeed()
+		seen    = newLineSet(1 << 16)
+		blobs   = make(map[BlobID]*blobState)
+		order   []*blobState
+		stats   Stats
+		scanned atomic.Int64
+		res     = &Result{}
+		jobs    = make(chan job, 4*workers)
+		results = make([][]hit, workers)
+		wg      sync.WaitGroup
+		pathHit []hit
+	)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for j := range jobs {
+				scanned.Add(int64(len(j.text)))
+				for _, m := range e.Detector.Detect(j.text) {
+					m.StartLine += j.offset
+					m.EndLine += j.offset
+					h := hit{blob: j.blob, m: m}
+					if j.hashes != nil && m.StartLine >= 1 && m.EndLine <= len(j.hashes) {
+						h.span = j.hashes[m.StartLine-1 : m.EndLine]
+					}
+					results[w] = append(results[w], h)
+				}
+			}
+		}(w)
+	}
+
+	lastProgress := time.Now()
+	yield := func(b Blob) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st, known := blobs[b.ID]
+		if !known {
+			st = &blobState{id: b.ID, order: len(order)}
+			blobs[b.ID] = st
+			order = append(order, st)
+		}
+		st.origins = append(st.origins, b.Origin)
+		path, commit := originKey(b.Origin)
+		for _, m := range e.Detector.PathMatches(path, commit) {
+			pathHit = append(pathHit, hit{blob: st, m: m, path: true, porig: b.Origin})
+		}
+		if known {
+			return nil
+		}
+		if b.Skip != "" || b.Content == nil && b.Size > 0 {
+			reason := b.Skip
+			if reason == "" {
+				reason = SkipUnreadable
+			}
+			stats.Skipped++
+			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: reason, Size: b.Size})
+			return nil
+		}
+		stats.Blobs++
+		stats.Bytes += int64(len(b.Content))
+		if bytes.IndexByte(b.Content[:min(len(b.Content), sniffLen)], 0) >= 0 {
+			stats.Skipped++
+			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: SkipBinary, Size: int64(len(b.Content))})
+			return nil
+		}
+		if err := e.dispatch(ctx, st, b.Content, seed, seen, jobs); err != nil {
+			return err
+		}
+		if e.Progress != nil && time.Since(lastProgress) > 100*time.Millisecond {
+			lastProgress = time.Now()
+			s := stats
+			s.ScannedBytes = scanned.Load()
+			s.Duration = time.Since(start)
+			e.Progress(s)
+		}
+		return nil
+	}
+	srcErr := src.Blobs(ctx, yield)
+	close(jobs)
+	wg.Wait()
+	if srcErr != nil && ctx.Err() != nil && errors.Is(srcErr, ctx.Err()) {
+		return nil, srcErr
+	}
+
+	var hits []hit
+	for _, r := range results {
+		hits = append(hits, r...)
+	}
+	hits = append(hits, relocate(hits, order)...)
+	hits = append(hits, pathHit...)
+	res.Findings = e.fold(hits)
+	stats.ScannedBytes = scanned.Load()
+	if c, ok := src.(interface{ Commits() int }); ok {
+		stats.Commits = int64(c.Commits())
+	}
+	stats.Duration = time.Since(start)
+	res.Stats = stats
+	return res, srcErr
+}
+
+// dispatch splits content into lines, marks the ones never seen in this scan, and queues the
+// runs of new lines (with context) for detection. It runs on the reading goroutine, so seen
+// needs no lock and the first blob in introduction order owns each line.
+func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, seed maphash.Seed, seen *lineSet, jobs chan<- job) error {
+	send := func(j job) error {
+		select {
+		case jobs <- j:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if e.WholeBlobs {
+		return send(job{blob: st, text: content})
+	}
+	// starts[i] is the offset of line i; a final entry marks the end. Counting lines first
+	// sizes everything exactly; starts and novel are scratch reused across blobs.
+	lines := bytes.Count(content, []byte{'\n'}) + 1
+	if cap(e.starts) < lines+1 {
+		e.starts = make([]int, 0, lines+lines/2+1)
+		e.novel = make([]bool, 0, cap(e.starts))
+	}
+	var (
+		starts  = e.starts[:0]
+		hashes  = make([]uint64, 0, lines)
+		novel   = e.novel[:0]
+		anyOld  bool
+		anyNew  bool
+		pos     int
+		lineEnd int
+	)
+	for pos < len(content) {
+		nl := bytes.IndexByte(content[pos:], '\n')
+		if nl < 0 {
+			lineEnd = len(content)
+		} else {
+			lineEnd = pos + nl
+		}
+		h := maphash.Bytes(seed, content[pos:lineEnd])
+		starts = append(starts, pos)
+		hashes = append(hashes, h)
+		if seen.add(h) {
+			novel = append(novel, true)
+			anyNew = true
+		} else {
+			novel = append(novel, false)
+			anyOld = true
+		}
+		pos = lineEnd + 1
+	}
+	starts = append(starts, len(content))
+	if !anyNew {
+		st.lines = hashes
+		return nil
+	}
+	if !anyOld {
+		return send(job{blob: st, text: content, hashes: hashes})
+	}
+	st.lines = hashes
+	n := len(hashes)
+	for i := 0; i < n; {
+		if !novel[i] {
+			i++
+			continue
+		}
+		// Extend a run of new lines while the next new line is within reach of its context.
+		j := i
+		for k := i + 1; k < n && k <= j+2*contextLines+1; k++ {
+			if novel[k] {
+				j = k
+			}
+		}
+		a, b := max(0, i-contextLines), min(n-1, j+contextLines)
+		end := starts[b+1]
+		if err := send(job{blob: st, text: content[starts[a]:end], offset: a, hashes: hashes}); err != nil {
+			return err
+		}
+		i = j + 1
+	}
+	return nil
+}
+
+// relocate finds, for every line that was not scanned because an earlier blob held the same
+// text, the matches made on that earlier text, and places them here too.
+func relocate(hits []hit, order []*blobState) []hit {
+	byStart := map[uint64][]int{}
+	for i, h := range hits {
+		if len(h.span) > 0 {
+			byStart[h.span[0]] = append(byStart[h.span[0]], i)
+		}
+	}
+	if len(byStart) == 0 {
+		return nil
+	}
+	var out []hit
+	for _, st := range order {
+		for i, lh := range st.lines {
+			for _, hi := range byStart[lh] {
+				h := hits[hi]
+				if h.blob == st && h.m.StartLine == i+1 {
+					continue
+				}
+				if i+len(h.span) > len(st.lines) || !equalHashes(st.lines[i:i+len(h.span)], h.span) {
+					continue
+				}
+				moved := h
+				moved.blob = st
+				moved.m.EndLine = i + 1 + (h.m.EndLine - h.m.StartLine)
+				moved.m.StartLine = i + 1
+				out = append(out, moved)
+			}
+		}
+	}
+	return out
+}
+
+func equalHashes(a, b []uint64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// originKey gives the path and commit allowlists and ignore entries are matched against.
+func originKey(o Origin) (path, commit string) {
+	switch o := o.(type) {
+	case GitOrigin:
+		return o.Path, o.Commit
+	case DirOrigin:
+		return o.Path, ""
+	case interface{ PathInSource() string }:
+		return o.PathInSource(), ""
+	}
+	return o.String(), ""
+}
+
+func location(o Origin, m rules.Match) Location {
+	loc := Location{
+		Source:    o.Kind(),
+		Line:      m.StartLine,
+		Column:    m.StartColumn,
+		EndLine:   m.EndLine,
+		EndColumn: m.EndColumn,
+	}
+	loc.Path, loc.Commit = originKey(o)
+	if g, ok := o.(GitOrigin); ok {
+		loc.Author, loc.Email, loc.Date, loc.Message = g.Author, g.Email, g.Date, g.Message
+	}
+	return loc
+}
+
+type locKey struct {
+	path, commit string
+	line, col    int
+}
+
+type folded struct {
+	f     Finding
+	first [2]int // (blob order, origin index) of the earliest location, for sorting
+	seen  map[locKey]bool
+	sort  []locSort
+}
+
+type locSort struct {
+	blob, origin int
+}
+
+// fold turns hits into findings: one per (rule, secret), each with its locations ordered by
+// introduction, minus allowlisted and ignored locations.
+func (e *Engine) fold(hits []hit) []Finding {
+	byKey := map[string]*folded{}
+	var keys []string
+	for _, h := range hits {
+		secretKey := h.m.Secret
+		if h.path {
+			secretKey = "\x00blob:" + h.blob.id.String()
+		}
+		key := h.m.RuleID + "\x00" + secretKey
+		fp := e.fingerprint(h.m.RuleID, secretKey)
+		if e.Suppress.Fingerprints[fp] {
+			continue
+		}
+		origins := h.blob.origins
+		if h.path {
+			origins = []Origin{h.porig}
+		}
+		for oi, o := range origins {
+			path, commit := originKey(o)
+			m := h.m
+			if !h.path && e.Detector.Allowed(&m, path, commit) {
+				continue
+			}
+			if e.Suppress.Locations[fmt.Sprintf("%s:%s:%d", path, m.RuleID, m.StartLine)] ||
+				commit != "" && e.Suppress.Locations[fmt.Sprintf("%s:%s:%s:%d", commit, path, m.RuleID, m.StartLine)] {
+				continue
+			}
+			fo := byKey[key]
+			if fo == nil {
+				fo = &folded{f: e.newFinding(m, fp), seen: map[locKey]bool{}}
+				byKey[key] = fo
+				keys = append(keys, key)
+			}
+			lk := locKey{path, commit, m.StartLine, m.StartColumn}
+			if fo.seen[lk] {
+				continue
+			}
+			fo.seen[lk] = true
+			fo.f.Locations = append(fo.f.Locations, location(o, m))
+			fo.sort = append(fo.sort, locSort{h.blob.order, oi})
+		}
+	}
+	out := make([]Finding, 0, len(keys))
+	firsts := make([]locSort, 0, len(keys))
+	for _, k := range keys {
+		fo := byKey[k]
+		idx := make([]int, len(fo.f.Locations))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool {
+			sa, sb := fo.sort[idx[a]], fo.sort[idx[b]]
+			if sa.blob != sb.blob {
+				return sa.blob < sb.blob
+			}
+			if sa.origin != sb.origin {
+				return sa.origin < sb.origin
+			}
+			la, lb := fo.f.Locations[idx[a]], fo.f.Locations[idx[b]]
+			if la.Line != lb.Line {
+				return la.Line < lb.Line
+			}
+			return la.Column < lb.Column
+		})
+		locs := make([]Location, len(idx))
+		for i, j := range idx {
+			locs[i] = fo.f.Locations[j]
+		}
+		fo.f.Locations = locs
+		out = append(out, fo.f)
+		firsts = append(firsts, fo.sort[idx[0]])
+	}
+	perm := make([]int, len(out))
+	for i := range perm {
+		perm[i] = i
+	}
+	sort.SliceStable(perm, func(a, b int) bool {
+		fa, fb := firsts[perm[a]], firsts[perm[b]]
+		if fa != fb {
+			if fa.blob != fb.blob {
+				return fa.blob < fb.blob
+			}
+			return fa.origin < fb.origin
+		}
+		la, lb := out[perm[a]].Locations[0], out[perm[b]].Locations[0]
+		if la.Line != lb.Line {
+			return la.Line < lb.Line
+		}
+		if la.Column != lb.Column {
+			return la.Column < lb.Column
+		}
+		return out[perm[a]].RuleID < out[perm[b]].RuleID
+	})
+	sorted := make([]Finding, len(out))
+	for i, p := range perm {
+		sorted[i] = out[p]
+	}
+	return sorted
+}
+
+func (e *Engine) newFinding(m rules.Match, fp string) Finding {
+	f := Finding{
+		RuleID:      m.RuleID,
+		Secret:      m.Secret,
+		Fingerprint: fp,
+		Entropy:     m.Entropy,
+		Tags:        append([]string{}, m.Tags...),
+		Severity:    "high",
+	}
+	if e.Rules != nil {
+		if ri, ok := e.Rules.Rule(m.RuleID); ok {
+			f.Description, f.Severity = ri.Description, ri.Severity
+		}
+	}
+	return f
+}
+
+// fingerprint is a stable content hash of rule and secret, keyed by the salt: it survives
+// rebases, line moves and squashes, and it does not reveal the secret to a dictionary attack
+// without the salt.
+func (e *Engine) fingerprint(ruleID, secret string) string {
+	mac := hmac.New(sha256.New, []byte("keywarden-fingerprint-v1\x00"+e.Salt))
+	mac.Write([]byte(ruleID))
+	mac.Write([]byte{0})
+	mac.Write([]byte(secret))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
+}

@@ -1,0 +1,183 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keywarden/keywarden/rules"
+)
+
+// ConfigFiles are picked up from the scan root when no config is named, keywarden's first.
+var ConfigFiles = []string{".keywarden.toml", ".gitleaks.toml"}
+
+// SaltEnv names the environment variable that overrides the fingerprint salt, for teams that
+// share ignore files across forks whose histories differ.
+const SaltEnv = "KEYWARDEN_FINGERPRINT_SALT"
+
+// DefaultMaxFileSize is the size above which files and blobs are skipped (and reported).
+const DefaultMaxFileSize = 10 << 20
+
+// ScanOptions configures Scan.
+type ScanOptions struct {
+	Kind           string // "git" or "dir"
+	Target         string // path or URL
+	Git            GitOptions
+	MaxFileSize    int64  // 0 = DefaultMaxFileSize, <0 = no limit
+	ConfigPath     string // gitleaks-format TOML; "" = auto-discover at the scan root, else defaults
+	Baseline       Suppressions
+	Workers        int
+	MaxDecodeDepth int
+	WholeBlobs     bool
+	Warn           func(error)
+	Progress       func(Stats)
+}
+
+// ScanOutput is a finished scan with the rules it ran.
+type ScanOutput struct {
+	*Result
+	Rules *rules.Ruleset
+	Root  string // directory paths in locations are relative to ("" for a URL)
+}
+
+// Scan loads the rules, opens the source, applies ignore files and the baseline, and runs the
+// engine. A non-nil error with a non-nil output means the scan finished with an error (a corrupt
+// object, say) and the output holds everything that was found.
+func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
+	warn := o.Warn
+	if warn == nil {
+		warn = func(error) {}
+	}
+	maxSize := o.MaxFileSize
+	switch {
+	case maxSize == 0:
+		maxSize = DefaultMaxFileSize
+	case maxSize < 0:
+		maxSize = 0
+	}
+
+	var (
+		src     Source
+		root    string
+		salt    string
+		closeFn = func() error { return nil }
+	)
+	switch o.Kind {
+	case "git":
+		gopts := o.Git
+		gopts.MaxFileSize, gopts.Warn = maxSize, warn
+		gs, c, err := OpenGit(ctx, o.Target, gopts)
+		if err != nil {
+			return nil, err
+		}
+		src, closeFn, salt = gs, c, gs.RootCommit()
+		if !isURL(o.Target) {
+			root = workTree(o.Target)
+		}
+	case "dir":
+		abs, err := filepath.Abs(o.Target)
+		if err != nil {
+			return nil, fmt.Errorf("resolving %q: %w", o.Target, err)
+		}
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("opening directory %q: %w", o.Target, errors.Unwrap(err))
+		}
+		root = abs
+		if !fi.IsDir() {
+			root = filepath.Dir(abs)
+		}
+		salt, _ = RootCommitOf(abs)
+		ds := &DirSource{Root: abs, MaxFileSize: maxSize, Warn: warn}
+		src = ds
+	default:
+		return nil, fmt.Errorf("unknown source kind %q", o.Kind)
+	}
+	defer closeFn()
+	if s := os.Getenv(SaltEnv); s != "" {
+		salt = s
+	}
+
+	rs, cfgPath, err := loadRules(o.ConfigPath, root)
+	if err != nil {
+		return nil, err
+	}
+	if ds, ok := src.(*DirSource); ok && cfgPath != "" {
+		// gitleaks skips its own config file; so do we, since its allowlist regexes look like secrets.
+		absCfg, _ := filepath.Abs(cfgPath)
+		ds.Exclude = func(rel string) bool {
+			return filepath.Join(ds.Root, filepath.FromSlash(rel)) == absCfg
+		}
+	}
+
+	supp := Suppressions{}
+	supp.Merge(o.Baseline)
+	if root != "" {
+		ig, err := LoadIgnoreFiles(root, warn)
+		if err != nil {
+			return nil, err
+		}
+		supp.Merge(ig)
+	}
+
+	e := &Engine{
+		Detector:   rules.NewDetector(rs, rules.DetectorOptions{MaxDecodeDepth: o.MaxDecodeDepth}),
+		Rules:      rs,
+		Workers:    o.Workers,
+		Salt:       salt,
+		Suppress:   supp,
+		WholeBlobs: o.WholeBlobs,
+		Warn:       warn,
+		Progress:   o.Progress,
+	}
+	start := time.Now()
+	res, err := e.Run(ctx, src)
+	if res == nil {
+		return nil, err
+	}
+	res.Stats.Duration = time.Since(start)
+	return &ScanOutput{Result: res, Rules: rs, Root: root}, err
+}
+
+// loadRules reads the named config, else the first config file found at root, else defaults.
+func loadRules(path, root string) (*rules.Ruleset, string, error) {
+	if path == "" && root != "" {
+		for _, name := range ConfigFiles {
+			p := filepath.Join(root, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		rs, err := rules.Default()
+		return rs, "", err
+	}
+	rs, err := rules.LoadFile(path)
+	return rs, path, err
+}
+
+func isURL(s string) bool {
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@")
+}
+
+// workTree returns the top of the work tree holding path, or "" for a bare repository.
+func workTree(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
