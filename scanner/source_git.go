@@ -34,7 +34,8 @@ type GitOptions struct {
 	Branch      string      // only this ref (branch, tag, remote ref, or any rev go-git resolves)
 	Since       time.Time   // only commits whose committer date is >= Since
 	MaxFileSize int64       // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
-	Workers     int         // parallel inflation workers (0 = runtime.NumCPU())
+	Workers     int         // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
+	Reader      string      // ReaderAuto, ReaderGoGit or ReaderGit
 	Warn        func(error) // non-fatal problems; nil = ignore
 }
 
@@ -468,6 +469,16 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 	}
 	inFlight := 2*workers + 2
 	ctx2, cancel := context.WithCancel(ctx)
+	cf, err := startCatFile(ctx2, r.src.fs.Root(), r.src.opts.Reader)
+	if err != nil {
+		cancel()
+		r.st.Close()
+		return err
+	}
+	if cf != nil {
+		// Keep git's pipe busy: answers are small next to the round trip of one request.
+		inFlight = 64
+	}
 	var (
 		out    = make(chan *gitItem, 1024) // repeats are small; only tokens bound loaded content
 		jobs   = make(chan *gitItem, inFlight)
@@ -480,19 +491,23 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		defer r.st.Close()
 		r.produce(ctx2, commits, out, jobs, tokens)
 	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st := newStorage(r.fs, r.src.opts.MaxFileSize)
-			defer st.Close()
-			for it := range jobs {
-				if ctx2.Err() == nil {
-					r.load(st, it)
+	if cf != nil {
+		r.catFileWorkers(ctx2, cf, jobs, inFlight, &wg)
+	} else {
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st := newStorage(r.fs, r.src.opts.MaxFileSize)
+				defer st.Close()
+				for it := range jobs {
+					if ctx2.Err() == nil {
+						r.load(st, it)
+					}
+					close(it.ready)
 				}
-				close(it.ready)
-			}
-		}()
+			}()
+		}
 	}
 	defer func() {
 		cancel()
@@ -534,6 +549,70 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		}
 	}
 	return ctx.Err()
+}
+
+// catFileWorkers feeds first sightings to git cat-file and fills them from its answers in
+// order. If git cannot answer (it exits on a corrupt object, for one), that object and all later
+// ones are read with go-git, so both readers yield the same blobs, skips and errors.
+func (r *gitRun) catFileWorkers(ctx context.Context, cf *catFile, jobs <-chan *gitItem, inFlight int, wg *sync.WaitGroup) {
+	type req struct {
+		it    *gitItem
+		asked bool
+	}
+	pending := make(chan req, inFlight)
+	limit := r.src.opts.MaxFileSize
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(pending)
+		defer cf.finish()
+		broken := false
+		for it := range jobs {
+			asked := !broken && cf.request(it.id) == nil
+			broken = !asked
+			pending <- req{it, asked}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var st *filesystem.Storage
+		defer func() {
+			if st != nil {
+				st.Close()
+			}
+		}()
+		fallback := false
+		for p := range pending {
+			it := p.it
+			if ctx.Err() == nil {
+				viaGoGit := !p.asked || fallback
+				if !viaGoGit {
+					content, size, missing, ok := cf.read(it.id, limit)
+					switch {
+					case !ok:
+						fallback, viaGoGit = true, true
+						_ = cf.cmd.Process.Kill() // unblocks the feeder, whose writes now fail
+					case missing:
+						// git also says "missing" for a corrupt loose object; go-git tells
+						// the two apart, and a missing object is rare enough to ask twice.
+						viaGoGit = true
+					case content == nil:
+						it.size, it.skip = size, SkipTooLarge
+					default:
+						it.size, it.content = size, content
+					}
+				}
+				if viaGoGit {
+					if st == nil {
+						st = newStorage(r.fs, limit)
+					}
+					r.load(st, it)
+				}
+			}
+			close(it.ready)
+		}
+		cf.wait()
+	}()
 }
 
 // introduced is a path at which a commit brings a blob that none of its parents has there.

@@ -301,11 +301,31 @@ var gitCases = []gitCase{
 	},
 }
 
+// readers are the blob readers every git source test runs with: go-git alone (with one and
+// with several workers) and the git cat-file accelerator, which must yield the same.
+var readers = []struct {
+	name    string
+	reader  string
+	workers int
+}{
+	{"go-git/workers=1", scanner.ReaderGoGit, 1},
+	{"go-git/workers=3", scanner.ReaderGoGit, 3},
+	{"git-cat-file", scanner.ReaderGit, 0},
+}
+
+func skipWithoutGit(t *testing.T, reader string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil && reader == scanner.ReaderGit {
+		t.Skip("no git binary for the cat-file reader")
+	}
+}
+
 func TestGitSource(t *testing.T) {
 	for _, layout := range []string{"loose", "packed"} {
-		for _, workers := range []int{1, 3} {
+		for _, rd := range readers {
 			for _, tc := range gitCases {
-				t.Run(fmt.Sprintf("%s/%s/workers=%d", tc.name, layout, workers), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/%s", tc.name, layout, rd.name), func(t *testing.T) {
+					skipWithoutGit(t, rd.reader)
 					if layout == "packed" && tc.noPack {
 						t.Skip("go-git cannot pack this repository")
 					}
@@ -313,7 +333,7 @@ func TestGitSource(t *testing.T) {
 					if layout == "packed" && r.Head() != "" {
 						r.Pack()
 					}
-					opts.Workers = workers
+					opts.Workers, opts.Reader = rd.workers, rd.reader
 					got, warns, err := scanGit(t, r.Path(), opts)
 					if err != nil {
 						t.Fatalf("scan: %v", err)
@@ -525,17 +545,21 @@ func TestGitSourceShallowClone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("shallow clone: %v", err)
 	}
-	got, warns, err := scanGit(t, dir, scanner.GitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []yield{intro(c3, "a", "2"), intro(c3, "b", "kept"), intro(c3, "c", "3")}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("yields (-want +got):\n%s", diff)
-	}
-	wantWarns := []string{"1 objects missing (shallow clone or incomplete repository); scanned what exists"}
-	if diff := cmp.Diff(wantWarns, warns); diff != "" {
-		t.Errorf("warnings (-want +got):\n%s", diff)
+	for _, rd := range readers {
+		t.Run(rd.name, func(t *testing.T) {
+			got, warns, err := scanGit(t, dir, scanner.GitOptions{Reader: rd.reader, Workers: rd.workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []yield{intro(c3, "a", "2"), intro(c3, "b", "kept"), intro(c3, "c", "3")}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("yields (-want +got):\n%s", diff)
+			}
+			wantWarns := []string{"1 objects missing (shallow clone or incomplete repository); scanned what exists"}
+			if diff := cmp.Diff(wantWarns, warns); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -561,37 +585,47 @@ func TestGitSourceDamagedObjects(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := gittest.New(t)
-			c1 := r.Commit(map[string]string{"a": "first", "b": "damaged", "c": "third"}, "one")
-			c2 := r.Commit(map[string]string{"d": "later"}, "two")
-			id := scanner.HashBlob([]byte("damaged")).String()
-			if err := tc.damage(r.ObjectPath(id)); err != nil {
-				t.Fatal(err)
-			}
-			got, warns, err := scanGit(t, r.Path(), scanner.GitOptions{Workers: 2})
-			want := []yield{
-				intro(c1, "a", "first"),
-				{Commit: c1, Path: "b", Skip: tc.wantSkip},
-				intro(c1, "c", "third"),
-				intro(c2, "d", "later"),
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("yields (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.wantWarns, warns); diff != "" {
-				t.Errorf("warnings (-want +got):\n%s", diff)
-			}
-			switch {
-			case tc.wantErr == "" && err != nil:
-				t.Errorf("error %v, want none", err)
-			case tc.wantErr != "":
-				wantPrefix := tc.wantErr + id[:7] + " at " + c1[:7] + ":b: "
-				if err == nil || !strings.HasPrefix(err.Error(), wantPrefix) {
-					t.Errorf("error %v, want one starting %q", err, wantPrefix)
-				}
-			}
-		})
+		for _, rd := range readers {
+			t.Run(tc.name+"/"+rd.name, func(t *testing.T) {
+				skipWithoutGit(t, rd.reader)
+				testDamagedObject(t, tc.damage, tc.wantSkip, tc.wantWarns, tc.wantErr, rd.reader, rd.workers)
+			})
+		}
+	}
+}
+
+// testDamagedObject damages blob "b" of a two-commit repository and checks what the source
+// yields, warns and returns with the given reader.
+func testDamagedObject(t *testing.T, damage func(string) error, wantSkip string, wantWarns []string, wantErr, reader string, workers int) {
+	t.Helper()
+	r := gittest.New(t)
+	c1 := r.Commit(map[string]string{"a": "first", "b": "damaged", "c": "third"}, "one")
+	c2 := r.Commit(map[string]string{"d": "later"}, "two")
+	id := scanner.HashBlob([]byte("damaged")).String()
+	if err := damage(r.ObjectPath(id)); err != nil {
+		t.Fatal(err)
+	}
+	got, warns, err := scanGit(t, r.Path(), scanner.GitOptions{Workers: workers, Reader: reader})
+	want := []yield{
+		intro(c1, "a", "first"),
+		{Commit: c1, Path: "b", Skip: wantSkip},
+		intro(c1, "c", "third"),
+		intro(c2, "d", "later"),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("yields (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantWarns, warns); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("error %v, want none", err)
+	case wantErr != "":
+		wantPrefix := wantErr + id[:7] + " at " + c1[:7] + ":b: "
+		if err == nil || !strings.HasPrefix(err.Error(), wantPrefix) {
+			t.Errorf("error %v, want one starting %q", err, wantPrefix)
+		}
 	}
 }
 

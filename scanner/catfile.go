@@ -1,0 +1,112 @@
+package scanner
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Object readers a GitSource can inflate blobs with.
+const (
+	ReaderAuto  = ""       // the git binary when it is on PATH, else go-git
+	ReaderGoGit = "go-git" // go-git only
+	ReaderGit   = "git"    // `git cat-file --batch`; an error if git is not on PATH
+)
+
+// catFile streams blob contents from `git cat-file --batch`. git resolves delta chains with its
+// own base cache and runs in a process of its own, so inflation gets a core to itself; on the
+// benchmark repository it reads every blob in a third of the time go-git takes. Requests are
+// answered in order, which is the order the source yields in.
+type catFile struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	w   *bufio.Writer
+	out *bufio.Reader
+}
+
+// startCatFile starts `git cat-file --batch` on gitDir, or returns nil when git is not
+// available and mode allows falling back to go-git.
+func startCatFile(ctx context.Context, gitDir, mode string) (*catFile, error) {
+	if mode == ReaderGoGit {
+		return nil, nil
+	}
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		if mode == ReaderGit {
+			return nil, fmt.Errorf("starting git cat-file: %w", err)
+		}
+		return nil, nil
+	}
+	cmd := exec.CommandContext(ctx, bin, "--git-dir", gitDir, "cat-file", "--batch")
+	// Replace-objects would make git answer with other content than go-git reads for the id.
+	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("starting git cat-file: %w", err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("starting git cat-file: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		if mode == ReaderGit {
+			return nil, fmt.Errorf("starting git cat-file: %w", err)
+		}
+		return nil, nil
+	}
+	return &catFile{cmd: cmd, in: in, w: bufio.NewWriter(in), out: bufio.NewReaderSize(out, 1<<16)}, nil
+}
+
+// request asks for one object; the answer is read by read, in request order.
+func (c *catFile) request(id plumbing.Hash) error {
+	c.w.WriteString(id.String())
+	c.w.WriteByte('\n')
+	return c.w.Flush()
+}
+
+// finish closes git's input so that it exits after its last answer.
+func (c *catFile) finish() { c.in.Close() }
+
+// wait reaps the process.
+func (c *catFile) wait() { _ = c.cmd.Wait() }
+
+// read reads the answer for id. ok is false when git could not answer (it exited, say on a
+// corrupt object), and the caller reads this object and the rest with go-git instead, which
+// reports such objects precisely.
+func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int64, missing bool, ok bool) {
+	header, err := c.out.ReadString('\n')
+	if err != nil {
+		return nil, 0, false, false
+	}
+	fields := strings.Fields(header)
+	if len(fields) == 2 && fields[1] == "missing" && fields[0] == id.String() {
+		return nil, 0, true, true
+	}
+	if len(fields) != 3 || fields[0] != id.String() || fields[1] != "blob" {
+		return nil, 0, false, false
+	}
+	size, err = strconv.ParseInt(fields[2], 10, 64)
+	if err != nil || size < 0 {
+		return nil, 0, false, false
+	}
+	if limit > 0 && size > limit {
+		if _, err := c.out.Discard(int(size) + 1); err != nil {
+			return nil, 0, false, false
+		}
+		return nil, size, false, true
+	}
+	content = make([]byte, size+1)
+	if _, err := io.ReadFull(c.out, content); err != nil || content[size] != '\n' {
+		return nil, 0, false, false
+	}
+	return content[:size:size], size, false, true
+}
+
+var errCatFileUnavailable = errors.New("git cat-file unavailable")
