@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keywarden/keywarden/report"
+	"github.com/keywarden/keywarden/scanner/gittest"
+)
+
+// fakeToken builds a GitHub-PAT-shaped value at run time so that no secret-looking literal sits
+// in this file and keywarden scans its own repository clean.
+func fakeToken(seed int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b strings.Builder
+	b.WriteString("gh" + "p_")
+	x := uint32(seed*2654435761 + 777)
+	for i := 0; i < 36; i++ {
+		x = x*1664525 + 1013904223
+		b.WriteByte(alphabet[int(x>>24)%len(alphabet)])
+	}
+	return b.String()
+}
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func keywarden(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return cliResult{code, out.String(), errb.String()}
+}
+
+// scanJSON runs a scan with --format json and decodes the report.
+func scanJSON(t *testing.T, args ...string) (*report.JSONReport, cliResult) {
+	t.Helper()
+	r := keywarden(t, append(args, "--format", "json", "--quiet")...)
+	if r.code == exitError {
+		t.Fatalf("keywarden %v: exit 2: %s", args, r.stderr)
+	}
+	rep, err := report.ReadJSON(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatalf("decoding report: %v\n%s", err, r.stdout)
+	}
+	return rep, r
+}
+
+type loc struct {
+	Rule, Commit, Path string
+	Line               int
+}
+
+func locations(rep *report.JSONReport) [][]loc {
+	var out [][]loc
+	for _, f := range rep.Findings {
+		var ls []loc
+		for _, l := range f.Locations {
+			ls = append(ls, loc{f.RuleID, l.Commit, l.Path, l.Line})
+		}
+		out = append(out, ls)
+	}
+	return out
+}
+
+func TestScanGitHistory(t *testing.T) {
+	tok1, tok2, tok3, tok4 := fakeToken(1), fakeToken(2), fakeToken(3), fakeToken(4)
+	r := gittest.New(t)
+	base := r.Commit(map[string]string{"README.md": "# demo\n", "app.go": "package main\n"}, "init")
+	added := r.Commit(map[string]string{"app.go": "package main\n\nvar token = \"" + tok1 + "\"\n"}, "add token")
+	deleted := r.Commit(map[string]string{"app.go": "package main\n"}, "remove token")
+	_ = base
+	_ = deleted
+
+	// The same token in two files on two branches.
+	r.Branch("feature")
+	onMain := r.Commit(map[string]string{"ci/deploy.sh": "#!/bin/sh\nGITHUB_TOKEN=" + tok2 + "\n"}, "deploy script")
+	r.Checkout("feature")
+	onFeature := r.Commit(map[string]string{"tools/sync.sh": "#!/bin/sh\n# sync\nGITHUB_TOKEN=" + tok2 + "\n"}, "sync script")
+
+	// A commit reachable only from a tag.
+	r.Checkout("tagged")
+	tagOnly := r.Commit(map[string]string{"release.env": "TOKEN=" + tok3 + "\n"}, "release")
+	r.AnnotatedTag("v1.0.0", tagOnly, "release")
+	r.DeleteBranch("tagged")
+
+	// A merge whose resolution holds content neither parent has.
+	r.Checkout("main")
+	merge := r.Merge("feature", map[string]string{"conflict.txt": "resolved with " + tok4 + "\n"}, "merge feature")
+
+	rep, res := scanJSON(t, "scan", "git", r.Path())
+	if res.code != exitFindings {
+		t.Fatalf("exit code = %d, want 1 (findings); stderr: %s", res.code, res.stderr)
+	}
+	want := [][]loc{
+		{{"github-pat", added, "app.go", 3}},
+		{{"github-pat", onMain, "ci/deploy.sh", 2}, {"github-pat", onFeature, "tools/sync.sh", 3}},
+		{{"github-pat", tagOnly, "release.env", 1}},
+		{{"github-pat", merge, "conflict.txt", 1}},
+	}
+	got := locations(rep)
+	sortFindings := func(x [][]loc) {
+		sort.Slice(x, func(i, j int) bool { return x[i][0].Path < x[j][0].Path })
+	}
+	sortFindings(want)
+	sortFindings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Secret, "ghp_") && len(f.Secret) > 8 {
+			t.Errorf("secret not redacted in JSON: %q", f.Secret)
+		}
+	}
+	if rep.Stats.Commits == 0 || rep.Stats.Blobs == 0 {
+		t.Errorf("stats not filled: %+v", rep.Stats)
+	}
+}
+
+func TestFileURLEqualsPath(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit(map[string]string{"a.env": "T=" + fakeToken(5) + "\n"}, "one")
+	r.Branch("other")
+	r.Checkout("other")
+	r.Commit(map[string]string{"b.env": "T=" + fakeToken(6) + "\n"}, "two")
+	r.Pack()
+	byPath, _ := scanJSON(t, "scan", "git", r.Path())
+	byURL, _ := scanJSON(t, "scan", "git", "file://"+r.GitDir())
+	if len(byPath.Findings) != 2 {
+		t.Fatalf("path scan found %d findings, want 2", len(byPath.Findings))
+	}
+	if diff := cmp.Diff(byPath.Findings, byURL.Findings); diff != "" {
+		t.Errorf("file:// scan differs from path scan (-path +url):\n%s", diff)
+	}
+}
+
+func TestSuppressionMechanisms(t *testing.T) {
+	keep, allowInline, ignored, custom := fakeToken(10), fakeToken(11), fakeToken(12), fakeToken(13)
+	build := func(t *testing.T) *gittest.Repo {
+		r := gittest.New(t)
+		r.Commit(map[string]string{
+			"keep.env":   "A=" + keep + "\n",
+			"inline.go":  "var b = \"" + allowInline + "\" // keywarden:allow\n",
+			"inline2.go": "var b2 = \"" + allowInline + "\" // gitleaks:allow\n",
+			"ignored.sh": "C=" + ignored + "\n",
+			"custom.txt": "internal-" + custom[4:20] + "-key\n",
+		}, "secrets")
+		return r
+	}
+	secrets := func(rep *report.JSONReport) []string {
+		var s []string
+		for _, f := range rep.Findings {
+			s = append(s, f.RuleID+"@"+f.Locations[0].Path)
+		}
+		sort.Strings(s)
+		return s
+	}
+
+	t.Run("inline allow comments", func(t *testing.T) {
+		r := build(t)
+		rep, _ := scanJSON(t, "scan", "git", r.Path())
+		if diff := cmp.Diff([]string{"github-pat@ignored.sh", "github-pat@keep.env"}, secrets(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("gitleaksignore path:rule:line", func(t *testing.T) {
+		r := build(t)
+		writeFile(t, filepath.Join(r.Path(), ".gitleaksignore"), "ignored.sh:github-pat:1\n")
+		rep, _ := scanJSON(t, "scan", "git", r.Path())
+		if diff := cmp.Diff([]string{"github-pat@keep.env"}, secrets(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("keywardenignore fingerprint", func(t *testing.T) {
+		r := build(t)
+		before, _ := scanJSON(t, "scan", "git", r.Path())
+		var fp string
+		for _, f := range before.Findings {
+			if f.Locations[0].Path == "keep.env" {
+				fp = f.Fingerprint
+			}
+		}
+		writeFile(t, filepath.Join(r.Path(), ".keywardenignore"), "# accepted risk\n"+fp+"\n")
+		rep, _ := scanJSON(t, "scan", "git", r.Path())
+		if diff := cmp.Diff([]string{"github-pat@ignored.sh"}, secrets(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("baseline", func(t *testing.T) {
+		r := build(t)
+		base := filepath.Join(t.TempDir(), "base.json")
+		if res := keywarden(t, "scan", "git", r.Path(), "--format", "json", "--output", base, "--quiet"); res.code != exitFindings {
+			t.Fatalf("baseline run: exit %d: %s", res.code, res.stderr)
+		}
+		r.Commit(map[string]string{"new.env": "D=" + fakeToken(14) + "\n"}, "new secret")
+		rep, res := scanJSON(t, "scan", "git", r.Path(), "--baseline", base)
+		if diff := cmp.Diff([]string{"github-pat@new.env"}, secrets(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if res.code != exitFindings {
+			t.Errorf("exit = %d, want 1", res.code)
+		}
+	})
+	t.Run("custom toml adds a rule and allowlists a path", func(t *testing.T) {
+		r := build(t)
+		writeFile(t, filepath.Join(r.Path(), ".gitleaks.toml"), `
+[extend]
+useDefault = true
+
+[[rules]]
+id = "internal-key"
+description = "Internal service key"
+regex = '''internal-([A-Za-z0-9]{16})-key'''
+keywords = ["internal-"]
+
+[[allowlists]]
+paths = ['''^ignored\.sh$''']
+`)
+		rep, _ := scanJSON(t, "scan", "git", r.Path())
+		if diff := cmp.Diff([]string{"github-pat@keep.env", "internal-key@custom.txt"}, secrets(rep)); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestScanDir(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a", "config.yml"), "github_token: "+fakeToken(20)+"\n")
+	writeFile(t, filepath.Join(dir, "b", "copy.yml"), "github_token: "+fakeToken(20)+"\n")
+	writeFile(t, filepath.Join(dir, ".git", "config"), "token = "+fakeToken(21)+"\n")
+	writeFile(t, filepath.Join(dir, "big.log"), strings.Repeat("x", 2048)+fakeToken(22)+"\n")
+	writeFile(t, filepath.Join(dir, "bin.dat"), "\x00\x01"+fakeToken(23))
+	rep, res := scanJSON(t, "scan", "dir", dir, "--max-file-size", "1KiB")
+	if res.code != exitFindings {
+		t.Fatalf("exit %d, want 1: %s", res.code, res.stderr)
+	}
+	if diff := cmp.Diff([][]loc{{{"github-pat", "", "a/config.yml", 1}, {"github-pat", "", "b/copy.yml", 1}}}, locations(rep)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	reasons := map[string]string{}
+	for _, s := range rep.Skipped {
+		reasons[s.Path] = s.Reason
+	}
+	if reasons["big.log"] != "too-large" || reasons["bin.dat"] != "binary" {
+		t.Errorf("skipped = %v, want big.log too-large and bin.dat binary", reasons)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	clean := t.TempDir()
+	writeFile(t, filepath.Join(clean, "ok.txt"), "nothing to see\n")
+	dirty := t.TempDir()
+	writeFile(t, filepath.Join(dirty, "x.env"), "T="+fakeToken(30)+"\n")
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"clean", []string{"scan", "dir", clean}, 0},
+		{"findings", []string{"scan", "dir", dirty}, 1},
+		{"custom exit code", []string{"scan", "dir", dirty, "--exit-code", "7"}, 7},
+		{"findings exit 0 on request", []string{"scan", "dir", dirty, "--exit-code", "0"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := keywarden(t, append(tt.args, "--quiet")...); got.code != tt.want {
+				t.Errorf("exit = %d, want %d; stderr: %s", got.code, tt.want, got.stderr)
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	secret := fakeToken(40)
+	notRepo := t.TempDir()
+	writeFile(t, filepath.Join(notRepo, "f.txt"), "T="+secret+"\n")
+
+	corrupt := gittest.New(t)
+	corrupt.Commit(map[string]string{"ok.env": "T=" + secret + "\n"}, "ok")
+	bad := corrupt.Commit(map[string]string{"bad.txt": "some content that will be corrupted\n"}, "to corrupt")
+	badBlob := blobHash(t, corrupt, bad, "bad.txt")
+	obj := corrupt.ObjectPath(badBlob)
+	if err := os.Chmod(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, obj, "this is not zlib data")
+
+	badTOML := filepath.Join(t.TempDir(), "bad.toml")
+	writeFile(t, badTOML, "[[rules]\nid = 'x'\n")
+	badRegex := filepath.Join(t.TempDir(), "regex.toml")
+	writeFile(t, badRegex, "[[rules]]\nid = 'broken'\nregex = '''(unclosed'''\n")
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantMsg  string
+		wantFind bool // the report still carries what was found
+	}{
+		{"missing path", []string{"scan", "git", filepath.Join(notRepo, "nope")}, "no such file", false},
+		{"missing dir", []string{"scan", "dir", filepath.Join(notRepo, "nope")}, "no such file", false},
+		{"not a repo", []string{"scan", "git", notRepo}, "not a git repository", false},
+		{"corrupted object", []string{"scan", "git", corrupt.Path(), "--format", "json"}, badBlob[:7], true},
+		{"invalid toml", []string{"scan", "dir", notRepo, "--config", badTOML}, "bad.toml", false},
+		{"bad regex", []string{"scan", "dir", notRepo, "--config", badRegex}, "broken", false},
+		{"missing config", []string{"scan", "dir", notRepo, "--config", filepath.Join(notRepo, "none.toml")}, "none.toml", false},
+		{"bad baseline", []string{"scan", "dir", notRepo, "--baseline", badTOML}, "baseline", false},
+		{"bad format", []string{"scan", "dir", notRepo, "--format", "xml"}, "xml", false},
+		{"bad size", []string{"scan", "dir", notRepo, "--max-file-size", "lots"}, "max-file-size", false},
+		{"bad since", []string{"scan", "git", corrupt.Path(), "--since", "yesterday-ish"}, "since", false},
+		{"bad range", []string{"scan", "git", corrupt.Path(), "--range", "nope..main"}, "nope", false},
+		{"unknown flag", []string{"scan", "dir", notRepo, "--frobnicate"}, "frobnicate", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := keywarden(t, tt.args...)
+			if res.code != exitError {
+				t.Errorf("exit = %d, want 2; stderr: %s", res.code, res.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "keywarden: ") || !strings.Contains(last, tt.wantMsg) {
+				t.Errorf("stderr last line = %q, want a keywarden: line containing %q", last, tt.wantMsg)
+			}
+			for _, l := range lines {
+				if strings.Contains(l, "keywarden: ") && !strings.Contains(l, "warning") && l != last {
+					t.Errorf("more than one error line: %q", res.stderr)
+				}
+			}
+			if strings.Contains(res.stderr, "goroutine ") || strings.Contains(res.stderr, "panic") {
+				t.Errorf("panic output: %s", res.stderr)
+			}
+			if strings.Contains(res.stderr, secret) || strings.Contains(res.stdout, secret) {
+				t.Errorf("raw secret in output")
+			}
+			if tt.wantFind && !strings.Contains(res.stdout, "ok.env") {
+				t.Errorf("findings before the error were lost; stdout: %s", res.stdout)
+			}
+		})
+	}
+}
+
+func TestNoRawSecretInAnyFormat(t *testing.T) {
+	secret := fakeToken(50)
+	r := gittest.New(t)
+	r.Commit(map[string]string{"s.env": "GITHUB_TOKEN=" + secret + "\n"}, "leak "+secret[:6])
+	for _, format := range report.Formats {
+		t.Run(format, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "report."+format)
+			res := keywarden(t, "scan", "git", r.Path(), "--format", format, "--output", out)
+			if res.code != exitFindings {
+				t.Fatalf("exit %d: %s", res.code, res.stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(data), secret) || strings.Contains(res.stderr+res.stdout, secret) {
+				t.Errorf("raw secret in %s output", format)
+			}
+			if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+				t.Errorf("report mode = %v, want 0600", fi.Mode().Perm())
+			}
+			shown := keywarden(t, "scan", "git", r.Path(), "--format", format, "--show-secrets")
+			if !strings.Contains(shown.stdout, secret) {
+				t.Errorf("--show-secrets did not show the secret in %s", format)
+			}
+		})
+	}
+}
+
+func TestSelfScanClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scans the whole repository")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := keywarden(t, "scan", "dir", root, "--format", "json", "--quiet")
+	if res.code != exitClean {
+		rep, _ := report.ReadJSON(strings.NewReader(res.stdout))
+		var where []string
+		if rep != nil {
+			for _, f := range rep.Findings {
+				where = append(where, f.RuleID+" at "+f.Locations[0].Path)
+			}
+		}
+		t.Errorf("keywarden does not scan its own tree clean (exit %d): %v %s", res.code, where, res.stderr)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// blobHash finds the blob at path in commit.
+func blobHash(t *testing.T, r *gittest.Repo, commit, path string) string {
+	t.Helper()
+	c, err := r.Repository().CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.File(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Hash.String()
+}
+
+// TestGitReadersAgree is the check that lets `git cat-file` stand in for go-git: both readers
+// must give identical reports on a history with branches, a merge, a tag-only commit, a packed
+// and a loose part, and a blob over the size limit.
+func TestGitReadersAgree(t *testing.T) {
+	r := gittest.New(t)
+	r.Commit(map[string]string{"a.env": "T=" + fakeToken(60) + "\n", "big.bin": strings.Repeat("z", 4096)}, "one")
+	r.Branch("side")
+	r.Commit(map[string]string{"a.env": "T=" + fakeToken(61) + "\n"}, "two")
+	r.Checkout("side")
+	side := r.Commit(map[string]string{"s.env": "T=" + fakeToken(62) + "\n"}, "side")
+	r.Checkout("main")
+	r.Merge("side", map[string]string{"m.env": "T=" + fakeToken(63) + "\n"}, "merge")
+	r.Pack()
+	r.Checkout("tagged")
+	r.Commit(map[string]string{"t.env": "T=" + fakeToken(64) + "\n"}, "tag only")
+	r.AnnotatedTag("v1", "tagged", "v1")
+	r.DeleteBranch("tagged")
+	_ = side
+
+	scan := func(reader string) *report.JSONReport {
+		rep, res := scanJSON(t, "scan", "git", r.Path(), "--git-reader", reader, "--max-file-size", "1KiB")
+		if res.code != exitFindings {
+			t.Fatalf("%s: exit %d: %s", reader, res.code, res.stderr)
+		}
+		rep.Stats.DurationMS = 0
+		rep.Scan = report.JSONScan{}
+		return rep
+	}
+	goGit := scan("go-git")
+	if len(goGit.Findings) != 5 || len(goGit.Skipped) != 1 {
+		t.Fatalf("go-git reader: %d findings, %d skipped; want 5 and 1", len(goGit.Findings), len(goGit.Skipped))
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git binary: the cat-file reader is not used here")
+	}
+	if diff := cmp.Diff(goGit, scan("git")); diff != "" {
+		t.Errorf("reports differ (-go-git +git):\n%s", diff)
+	}
+}

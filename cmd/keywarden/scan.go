@@ -1,0 +1,300 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/keywarden/keywarden/report"
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/scanner"
+)
+
+type scanFlags struct {
+	config         string
+	format         string
+	output         string
+	quiet          bool
+	showSecrets    bool
+	exitCode       int
+	baseline       string
+	maxFileSize    string
+	maxDecodeDepth int
+	workers        int
+	noColor        bool
+	noProgress     bool
+	wholeBlobs     bool
+	cpuProfile     string
+
+	rangeSpec string
+	gitReader string
+	branch    string
+	since     string
+}
+
+func newScanCmd() *cobra.Command {
+	f := &scanFlags{}
+	scan := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan a source for secrets",
+	}
+	pf := scan.PersistentFlags()
+	pf.StringVarP(&f.config, "config", "c", "", "gitleaks-format TOML config (default: .keywarden.toml or .gitleaks.toml at the scan root, else built-in rules)")
+	pf.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
+	pf.StringVarP(&f.output, "output", "o", "", "write the report to this file (mode 0600) instead of stdout")
+	pf.BoolVarP(&f.quiet, "quiet", "q", false, "no progress, warnings or summary on stderr")
+	pf.BoolVar(&f.showSecrets, "show-secrets", false, "print raw secret values in reports (default: redacted)")
+	pf.IntVar(&f.exitCode, "exit-code", exitFindings, "exit code when there are findings")
+	pf.StringVar(&f.baseline, "baseline", "", "suppress findings present in this earlier report (keywarden or gitleaks JSON)")
+	pf.StringVar(&f.maxFileSize, "max-file-size", "10MiB", "skip (and report) files and blobs larger than this; 0 for no limit")
+	pf.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this depth; 0 disables decoding")
+	pf.IntVarP(&f.workers, "jobs", "j", 0, "detection workers (default: number of CPUs)")
+	pf.BoolVar(&f.noColor, "no-color", false, "no ANSI colour in text output (also: NO_COLOR)")
+	pf.BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
+	pf.BoolVar(&f.wholeBlobs, "whole-blobs", false, "scan every blob in full instead of only new lines (slower; for checking)")
+	_ = pf.MarkHidden("whole-blobs")
+	pf.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (for benchmarking)")
+	_ = pf.MarkHidden("cpuprofile")
+
+	git := &cobra.Command{
+		Use:   "git [PATH|URL]",
+		Short: "Scan the full history of every ref of a repository (or a range of it)",
+		Long: "Scans every unique blob reachable from any ref once, and attributes each finding to the commit\n" +
+			"that introduced it. A URL (https://, file://, ssh://) is cloned bare into a temporary directory.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			target := "."
+			if len(args) == 1 {
+				target = args[0]
+			}
+			return runScan(c, f, "git", target)
+		},
+	}
+	git.Flags().StringVar(&f.rangeSpec, "range", "", "scan only commits in A..B")
+	git.Flags().StringVar(&f.branch, "branch", "", "scan only history reachable from this ref")
+	git.Flags().StringVar(&f.gitReader, "git-reader", "auto", "how blobs are read: auto (git cat-file when git is on PATH, else go-git), go-git, or git")
+	git.Flags().StringVar(&f.since, "since", "", "scan only commits since this date (2006-01-02, RFC 3339, or a duration such as 720h or 30d)")
+
+	dir := &cobra.Command{
+		Use:   "dir PATH",
+		Short: "Scan files on disk",
+		Long:  "Scans files under PATH, skipping .git/, binary files and files over --max-file-size.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runScan(c, f, "dir", args[0])
+		},
+	}
+	scan.AddCommand(git, dir)
+	return scan
+}
+
+func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
+	ctx := c.Context()
+	stderr := c.ErrOrStderr()
+	fail := func(err error) error { return &exitCodeError{code: exitError, err: err} }
+
+	w, err := report.ByName(f.format)
+	if err != nil {
+		return fail(err)
+	}
+	maxSize, err := parseSize(f.maxFileSize)
+	if err != nil {
+		return fail(fmt.Errorf("parsing --max-file-size: %w", err))
+	}
+	opts := scanner.ScanOptions{
+		Kind:           kind,
+		Target:         target,
+		ConfigPath:     f.config,
+		MaxFileSize:    maxSize,
+		Workers:        f.workers,
+		MaxDecodeDepth: f.maxDecodeDepth,
+		WholeBlobs:     f.wholeBlobs,
+		Git:            scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch},
+	}
+	switch f.gitReader {
+	case "auto", "":
+	case scanner.ReaderGoGit, scanner.ReaderGit:
+		opts.Git.Reader = f.gitReader
+	default:
+		return fail(fmt.Errorf("unknown --git-reader %q (want auto, go-git or git)", f.gitReader))
+	}
+	if f.maxDecodeDepth == 0 {
+		opts.MaxDecodeDepth = -1
+	}
+	if f.since != "" {
+		t, err := parseSince(f.since, time.Now())
+		if err != nil {
+			return fail(fmt.Errorf("parsing --since: %w", err))
+		}
+		opts.Git.Since = t
+	}
+	if f.baseline != "" {
+		b, err := report.ReadBaseline(f.baseline)
+		if err != nil {
+			return fail(err)
+		}
+		opts.Baseline = scanner.Suppressions{Fingerprints: b.Fingerprints, Locations: b.Locations}
+	}
+	warned := 0
+	opts.Warn = func(err error) {
+		warned++
+		if !f.quiet {
+			fmt.Fprintf(stderr, "keywarden: warning: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		}
+	}
+	var bar *progressBar
+	if !f.quiet && !f.noProgress && isTTY(stderr) {
+		bar = newProgressBar(stderr)
+		opts.Progress = bar.update
+	}
+
+	if f.cpuProfile != "" {
+		pfile, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return fail(fmt.Errorf("creating profile: %w", err))
+		}
+		defer pfile.Close()
+		if err := pprof.StartCPUProfile(pfile); err != nil {
+			return fail(fmt.Errorf("starting profile: %w", err))
+		}
+		defer pprof.StopCPUProfile()
+	}
+	started := time.Now()
+	out, scanErr := scanner.Scan(ctx, opts)
+	if bar != nil {
+		bar.clear()
+	}
+	if out == nil {
+		return fail(scanErr)
+	}
+
+	res := &report.Result{
+		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
+		Source:      kind,
+		Target:      target,
+		Started:     started.UTC(),
+		Findings:    out.Findings,
+		Stats:       out.Stats,
+		Skipped:     out.Skipped,
+		ShowSecrets: f.showSecrets,
+	}
+	res.Rules = map[string]rules.RuleInfo{}
+	for _, fi := range out.Findings {
+		if ri, ok := out.Rules.Rule(fi.RuleID); ok {
+			res.Rules[fi.RuleID] = ri
+		}
+	}
+
+	if err := writeReport(c, w, res, f); err != nil {
+		return fail(err)
+	}
+	if !f.quiet && (f.format != "text" || f.output != "") {
+		fmt.Fprintln(stderr, summary(res))
+	}
+	if scanErr != nil {
+		return fail(scanErr)
+	}
+	if len(out.Findings) > 0 {
+		return &exitCodeError{code: f.exitCode}
+	}
+	return nil
+}
+
+// writeReport writes to stdout, or atomically to --output with mode 0600 so that a failed write
+// leaves no partial file and the report (which names where secrets are) is not world-readable.
+func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanFlags) error {
+	if f.output == "" || f.output == "-" {
+		res.Color = f.format == "text" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
+		if err := w.Write(c.OutOrStdout(), res); err != nil {
+			return fmt.Errorf("writing report: %w", err)
+		}
+		return nil
+	}
+	dir := filepath.Dir(f.output)
+	tmp, err := os.CreateTemp(dir, ".keywarden-report-*")
+	if err != nil {
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	if err := w.Write(tmp, res); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	if err := os.Rename(tmp.Name(), f.output); err != nil {
+		return fmt.Errorf("writing report %q: %w", f.output, err)
+	}
+	return nil
+}
+
+func summary(res *report.Result) string {
+	s := res.Stats
+	return fmt.Sprintf("summary: %d findings in %d blobs (%.1f MiB, %.1f MiB after dedup), %d skipped, %s",
+		len(res.Findings), s.Blobs, float64(s.Bytes)/(1<<20), float64(s.ScannedBytes)/(1<<20), s.Skipped,
+		s.Duration.Round(time.Millisecond))
+}
+
+func isTTY(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// parseSize reads sizes such as 10MiB, 512k, 1G or a plain byte count.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseFloat(t, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q (want e.g. 10MiB, 512k or 0)", s)
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return int64(n * float64(mult)), nil
+}
+
+// parseSince accepts a date, an RFC 3339 time, or a duration back from now ("30d", "720h").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	if strings.HasSuffix(s, "d") {
+		if n, err := strconv.Atoi(strings.TrimSuffix(s, "d")); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errors.New("invalid date " + strconv.Quote(s) + " (want 2006-01-02, RFC 3339, or a duration such as 30d)")
+}
