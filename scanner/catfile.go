@@ -3,12 +3,12 @@ package scanner
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -61,6 +61,7 @@ func startCatFile(ctx context.Context, gitDir, mode string) (*catFile, error) {
 		}
 		return nil, nil
 	}
+	growPipe(out)
 	return &catFile{cmd: cmd, in: in, w: bufio.NewWriter(in), out: bufio.NewReaderSize(out, 1<<16)}, nil
 }
 
@@ -109,4 +110,10 @@ func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int6
 	return content[:size:size], size, false, true
 }
 
-var errCatFileUnavailable = errors.New("git cat-file unavailable")
+// growPipe asks for a 1 MiB pipe from git (Linux; elsewhere a no-op), so that git and the
+// reader wake each other 16 times less often than with the default 64 KiB.
+func growPipe(r io.Reader) {
+	if f, ok := r.(interface{ Fd() uintptr }); ok {
+		_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), 1031 /* F_SETPIPE_SZ */, 1<<20)
+	}
+}

@@ -103,11 +103,13 @@ type hit struct {
 	porig Origin
 }
 
+// job is one blob's runs of lines to scan; one job per blob keeps goroutine hand-offs few.
 type job struct {
-	blob   *blobState
-	text   []byte
-	offset int // line number of text's first line, minus one
-	hashes []uint64
+	blob    *blobState
+	content []byte
+	runs    [][2]int // byte ranges of content, each a run of whole lines
+	offsets []int    // line number of each run's first line, minus one
+	hashes  []uint64
 }
 
 // Run scans src and returns the folded findings. Errors from the source are returned together
@@ -141,15 +143,18 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		go func(w int) {
 			defer wg.Done()
 			for j := range jobs {
-				scanned.Add(int64(len(j.text)))
-				for _, m := range e.Detector.Detect(j.text) {
-					m.StartLine += j.offset
-					m.EndLine += j.offset
-					h := hit{blob: j.blob, m: m}
-					if j.hashes != nil && m.StartLine >= 1 && m.EndLine <= len(j.hashes) {
-						h.span = j.hashes[m.StartLine-1 : m.EndLine]
+				for r, run := range j.runs {
+					text := j.content[run[0]:run[1]]
+					scanned.Add(int64(len(text)))
+					for _, m := range e.Detector.Detect(text) {
+						m.StartLine += j.offsets[r]
+						m.EndLine += j.offsets[r]
+						h := hit{blob: j.blob, m: m}
+						if j.hashes != nil && m.StartLine >= 1 && m.EndLine <= len(j.hashes) {
+							h.span = j.hashes[m.StartLine-1 : m.EndLine]
+						}
+						results[w] = append(results[w], h)
 					}
-					results[w] = append(results[w], h)
 				}
 			}
 		}(w)
@@ -238,7 +243,7 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, se
 		}
 	}
 	if e.WholeBlobs {
-		return send(job{blob: st, text: content})
+		return send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}})
 	}
 	// starts[i] is the offset of line i; a final entry marks the end. Counting lines first
 	// sizes everything exactly; starts and novel are scratch reused across blobs.
@@ -281,30 +286,29 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, se
 		return nil
 	}
 	if !anyOld {
-		return send(job{blob: st, text: content, hashes: hashes})
+		return send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}, hashes: hashes})
 	}
 	st.lines = hashes
 	n := len(hashes)
+	j := job{blob: st, content: content, hashes: hashes}
 	for i := 0; i < n; {
 		if !novel[i] {
 			i++
 			continue
 		}
 		// Extend a run of new lines while the next new line is within reach of its context.
-		j := i
-		for k := i + 1; k < n && k <= j+2*contextLines+1; k++ {
+		last := i
+		for k := i + 1; k < n && k <= last+2*contextLines+1; k++ {
 			if novel[k] {
-				j = k
+				last = k
 			}
 		}
-		a, b := max(0, i-contextLines), min(n-1, j+contextLines)
-		end := starts[b+1]
-		if err := send(job{blob: st, text: content[starts[a]:end], offset: a, hashes: hashes}); err != nil {
-			return err
-		}
-		i = j + 1
+		a, b := max(0, i-contextLines), min(n-1, last+contextLines)
+		j.runs = append(j.runs, [2]int{starts[a], starts[b+1]})
+		j.offsets = append(j.offsets, a)
+		i = last + 1
 	}
-	return nil
+	return send(j)
 }
 
 // relocate finds, for every line that was not scanned because an earlier blob held the same
@@ -378,26 +382,38 @@ func location(o Origin, m rules.Match) Location {
 	return loc
 }
 
-type locKey struct {
+// occurrence is one place a (rule, secret) was matched, before allowlists and ignore entries.
+type occurrence struct {
+	m            rules.Match
+	o            Origin
+	blob, origin int // introduction order, for sorting
 	path, commit string
-	line, col    int
+	pathOnly     bool // a path-only rule: no content, so no content allowlists
 }
 
-type folded struct {
-	f     Finding
-	first [2]int // (blob order, origin index) of the earliest location, for sorting
-	seen  map[locKey]bool
-	sort  []locSort
-}
-
-type locSort struct {
-	blob, origin int
+func (a occurrence) before(b occurrence) bool {
+	if a.blob != b.blob {
+		return a.blob < b.blob
+	}
+	if a.origin != b.origin {
+		return a.origin < b.origin
+	}
+	if a.m.StartLine != b.m.StartLine {
+		return a.m.StartLine < b.m.StartLine
+	}
+	return a.m.StartColumn < b.m.StartColumn
 }
 
 // fold turns hits into findings: one per (rule, secret), each with its locations ordered by
-// introduction, minus allowlisted and ignored locations.
+// introduction. At each path only the version that introduced the secret there counts: a later
+// version still holding the line did not introduce it again (gitleaks, reading diffs, agrees).
+// Allowlists and ignore entries then apply to those introductions.
 func (e *Engine) fold(hits []hit) []Finding {
-	byKey := map[string]*folded{}
+	type group struct {
+		fp   string
+		occs []occurrence
+	}
+	groups := map[string]*group{}
 	var keys []string
 	for _, h := range hits {
 		secretKey := h.m.Secret
@@ -405,9 +421,11 @@ func (e *Engine) fold(hits []hit) []Finding {
 			secretKey = "\x00blob:" + h.blob.id.String()
 		}
 		key := h.m.RuleID + "\x00" + secretKey
-		fp := e.fingerprint(h.m.RuleID, secretKey)
-		if e.Suppress.Fingerprints[fp] {
-			continue
+		g := groups[key]
+		if g == nil {
+			g = &group{fp: e.fingerprint(h.m.RuleID, secretKey)}
+			groups[key] = g
+			keys = append(keys, key)
 		}
 		origins := h.blob.origins
 		if h.path {
@@ -415,85 +433,67 @@ func (e *Engine) fold(hits []hit) []Finding {
 		}
 		for oi, o := range origins {
 			path, commit := originKey(o)
-			m := h.m
-			if !h.path && e.Detector.Allowed(&m, path, commit) {
-				continue
-			}
-			if e.Suppress.Locations[fmt.Sprintf("%s:%s:%d", path, m.RuleID, m.StartLine)] ||
-				commit != "" && e.Suppress.Locations[fmt.Sprintf("%s:%s:%s:%d", commit, path, m.RuleID, m.StartLine)] {
-				continue
-			}
-			fo := byKey[key]
-			if fo == nil {
-				fo = &folded{f: e.newFinding(m, fp), seen: map[locKey]bool{}}
-				byKey[key] = fo
-				keys = append(keys, key)
-			}
-			lk := locKey{path, commit, m.StartLine, m.StartColumn}
-			if fo.seen[lk] {
-				continue
-			}
-			fo.seen[lk] = true
-			fo.f.Locations = append(fo.f.Locations, location(o, m))
-			fo.sort = append(fo.sort, locSort{h.blob.order, oi})
+			g.occs = append(g.occs, occurrence{m: h.m, o: o, blob: h.blob.order, origin: oi, path: path, commit: commit, pathOnly: h.path})
 		}
 	}
-	out := make([]Finding, 0, len(keys))
-	firsts := make([]locSort, 0, len(keys))
+
+	type result struct {
+		f     Finding
+		first occurrence
+	}
+	var results []result
 	for _, k := range keys {
-		fo := byKey[k]
-		idx := make([]int, len(fo.f.Locations))
-		for i := range idx {
-			idx[i] = i
+		g := groups[k]
+		if e.Suppress.Fingerprints[g.fp] {
+			continue
 		}
-		sort.SliceStable(idx, func(a, b int) bool {
-			sa, sb := fo.sort[idx[a]], fo.sort[idx[b]]
-			if sa.blob != sb.blob {
-				return sa.blob < sb.blob
+		sort.SliceStable(g.occs, func(a, b int) bool { return g.occs[a].before(g.occs[b]) })
+		firstAt := map[string]int{}
+		seen := map[[4]any]bool{}
+		var kept []occurrence
+		for _, oc := range g.occs {
+			if b, ok := firstAt[oc.path]; ok && b != oc.blob {
+				continue
 			}
-			if sa.origin != sb.origin {
-				return sa.origin < sb.origin
+			firstAt[oc.path] = oc.blob
+			dup := [4]any{oc.path, oc.commit, oc.m.StartLine, oc.m.StartColumn}
+			if seen[dup] {
+				continue
 			}
-			la, lb := fo.f.Locations[idx[a]], fo.f.Locations[idx[b]]
-			if la.Line != lb.Line {
-				return la.Line < lb.Line
+			seen[dup] = true
+			m := oc.m
+			if !oc.pathOnly && e.Detector.Allowed(&m, oc.path, oc.commit) {
+				continue
 			}
-			return la.Column < lb.Column
-		})
-		locs := make([]Location, len(idx))
-		for i, j := range idx {
-			locs[i] = fo.f.Locations[j]
+			if e.Suppress.Locations[fmt.Sprintf("%s:%s:%d", oc.path, m.RuleID, m.StartLine)] ||
+				oc.commit != "" && e.Suppress.Locations[fmt.Sprintf("%s:%s:%s:%d", oc.commit, oc.path, m.RuleID, m.StartLine)] {
+				continue
+			}
+			kept = append(kept, oc)
 		}
-		fo.f.Locations = locs
-		out = append(out, fo.f)
-		firsts = append(firsts, fo.sort[idx[0]])
+		if len(kept) == 0 {
+			continue
+		}
+		f := e.newFinding(kept[0].m, g.fp)
+		for _, oc := range kept {
+			f.Locations = append(f.Locations, location(oc.o, oc.m))
+		}
+		results = append(results, result{f, kept[0]})
 	}
-	perm := make([]int, len(out))
-	for i := range perm {
-		perm[i] = i
-	}
-	sort.SliceStable(perm, func(a, b int) bool {
-		fa, fb := firsts[perm[a]], firsts[perm[b]]
-		if fa != fb {
-			if fa.blob != fb.blob {
-				return fa.blob < fb.blob
-			}
-			return fa.origin < fb.origin
+	sort.SliceStable(results, func(a, b int) bool {
+		if results[a].first.before(results[b].first) {
+			return true
 		}
-		la, lb := out[perm[a]].Locations[0], out[perm[b]].Locations[0]
-		if la.Line != lb.Line {
-			return la.Line < lb.Line
+		if results[b].first.before(results[a].first) {
+			return false
 		}
-		if la.Column != lb.Column {
-			return la.Column < lb.Column
-		}
-		return out[perm[a]].RuleID < out[perm[b]].RuleID
+		return results[a].f.RuleID < results[b].f.RuleID
 	})
-	sorted := make([]Finding, len(out))
-	for i, p := range perm {
-		sorted[i] = out[p]
+	out := make([]Finding, len(results))
+	for i, r := range results {
+		out[i] = r.f
 	}
-	return sorted
+	return out
 }
 
 func (e *Engine) newFinding(m rules.Match, fp string) Finding {
