@@ -3,6 +3,7 @@ package rules
 import (
 	"regexp/syntax"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -38,6 +39,21 @@ type shape struct {
 	// contains; after may be unbounded (a PEM body), which makes the window run forward a
 	// long way instead.
 	before, after int
+}
+
+// shapes memoises analyze: the analysis of the 222 default regexes takes tens of milliseconds
+// and depends only on the regex and the keywords, so a process that builds several detectors
+// (an audit of many repositories, the benchmarks) pays for it once.
+var shapes sync.Map // string -> shape
+
+func analyzeCached(expr string, keywords []string) shape {
+	key := expr + "\x00" + strings.Join(keywords, "\x00")
+	if v, ok := shapes.Load(key); ok {
+		return v.(shape)
+	}
+	sh := analyze(expr, keywords)
+	shapes.Store(key, sh)
+	return sh
 }
 
 // analyze decides how a rule with regex expr and (lower-case) keywords may be windowed. It errs

@@ -130,7 +130,7 @@ func NewDetector(rs *Ruleset, opts DetectorOptions) *Detector {
 			continue
 		}
 		r.idx = len(d.rules)
-		r.shape = analyze(r.Regex.String(), r.Keywords)
+		r.shape = analyzeCached(r.Regex.String(), r.Keywords)
 		r.conditional = r.Path != nil || len(d.globalDeferred) > 0
 		for _, a := range r.Allowlists {
 			if hasPathOrCommit(a) {
