@@ -9,6 +9,7 @@
 #   BENCH_MODULE    module whose releases form the history (default github.com/gohugoio/hugo)
 #   BENCH_VERSIONS  space-separated versions (default: every v0.N.0 from v0.40.0 to v0.169.0)
 #   BENCH_DIR       work directory (default /tmp/keywarden-bench)
+#   KW_TAGS         build tags for keywarden (default gore2regex,re2_cgo as in the README)
 #
 # Prints per-run wall time and peak RSS, then the median ratio gitleaks/keywarden.
 set -euo pipefail
@@ -23,8 +24,12 @@ if [ -z "${BENCH_VERSIONS:-}" ]; then
 	BENCH_VERSIONS=$(for n in $(seq 40 169); do printf 'v0.%d.0 ' "$n"; done)
 fi
 
-echo "== building keywarden (README install command) and gitleaks v8.30.1 (as released)"
-(cd "$here" && GOBIN=$work/bin go install -tags gore2regex ./cmd/keywarden)
+# KW_TAGS: build tags of the keywarden build under test; the default is the README's install
+# command (native RE2 through cgo, needs libre2-dev). "gore2regex" gives the pure-Go RE2 build,
+# "" the Go-regexp build.
+kwtags=${KW_TAGS-gore2regex,re2_cgo}
+echo "== building keywarden (-tags '$kwtags') and gitleaks v8.30.1 (as released: -tags gore2regex)"
+(cd "$here" && GOBIN=$work/bin go install -tags "$kwtags" ./cmd/keywarden)
 GOBIN=$work/bin go install -tags gore2regex -ldflags "-s -w -X github.com/zricethezav/gitleaks/v8/version.Version=v8.30.1" \
 	github.com/zricethezav/gitleaks/v8@v8.30.1
 
@@ -57,16 +62,15 @@ if [ ! -d "$repo" ]; then
 fi
 
 commits=$(git -C "$repo" rev-list --all | wc -l)
-blobs=$(git -C "$repo" rev-list --objects --all | git -C "$repo" cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{n++; s+=$2} END{printf "%d blobs, %.0f MiB", n, s/1048576}')
+blobs=$(git -C "$repo" rev-list --objects --all | cut -d' ' -f1 | git -C "$repo" cat-file --batch-check='%(objecttype) %(objectsize)' | awk '$1=="blob"{n++; s+=$2} END{printf "%d blobs, %.0f MiB", n, s/1048576}')
 echo "== repository: $commits commits, $blobs"
 start=$(date +%s.%N)
 git -C "$repo" rev-list --objects --all | cut -d' ' -f1 | git -C "$repo" cat-file --batch >/dev/null
 echo "floor: git cat-file --batch of every reachable object: $(echo "$(date +%s.%N) - $start" | bc) s"
 
-measure() { # name cmd... -> prints "seconds maxrss_kib"
-	local out
-	out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-	echo "$out"
+measure() { # cmd... -> prints "seconds maxrss_kib"
+	/usr/bin/time -o "$work/time.out" -f '%e %M' "$@" >/dev/null 2>&1 || true
+	tail -1 "$work/time.out"
 }
 
 kw=() gl=()

@@ -86,7 +86,7 @@ func randAlnum(rng *rand.Rand, n int) string {
 // BenchmarkFullHistory scans the same generated history with keywarden (both blob readers)
 // and with gitleaks' library pipeline. Compare ns/op: gitleaks/keywarden is the speed-up.
 func BenchmarkFullHistory(b *testing.B) {
-	repo := genRepo(b, 400)
+	repo := genRepo(b, 1500)
 	ctx := context.Background()
 	for _, reader := range []string{scanner.ReaderGit, scanner.ReaderGoGit} {
 		b.Run("keywarden/"+reader, func(b *testing.B) {
