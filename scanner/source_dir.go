@@ -47,16 +47,9 @@ func (d *DirSource) Blobs(ctx context.Context, yield func(Blob) error) error {
 		if !fi.Mode().IsRegular() || d.Exclude != nil && d.Exclude(rel) {
 			return nil
 		}
-		if err := w.file(root, rel, fi); err != nil {
-			return w.unwrap(err)
-		}
-		return ctx.Err()
+		return w.done(w.file(root, rel, fi))
 	}
-	err = filepath.WalkDir(root, w.visit)
-	if err != nil {
-		return w.unwrap(err)
-	}
-	return ctx.Err()
+	return w.done(filepath.WalkDir(root, w.visit))
 }
 
 // dirWalk is the state of one Blobs call.
@@ -67,6 +60,31 @@ type dirWalk struct {
 	root     string // symlinks resolved
 	seen     map[BlobID]struct{}
 	yieldErr error
+
+	// unread counts files and directories that could not be read, and firstUnread is the
+	// first such error: the walk goes on, and Blobs returns them once everything readable has
+	// been yielded, because a scan that silently missed a file must not look clean.
+	unread      int
+	firstUnread error
+}
+
+// done returns the walk's outcome: err, else the unreadable summary, else ctx's error.
+func (w *dirWalk) done(err error) error {
+	if err != nil {
+		return w.unwrap(err)
+	}
+	if w.unread > 0 {
+		return fmt.Errorf("%d files or directories could not be read, first: %w", w.unread, w.firstUnread)
+	}
+	return w.ctx.Err()
+}
+
+func (w *dirWalk) noteUnread(err error) {
+	if w.unread == 0 {
+		w.firstUnread = err
+	}
+	w.unread++
+	w.warn(err)
 }
 
 // errStop ends the walk; the reason is in yieldErr, kept apart so a yield error that happens
@@ -103,7 +121,7 @@ func (w *dirWalk) visit(path string, de fs.DirEntry, err error) error {
 	}
 	rel = filepath.ToSlash(rel)
 	if err != nil {
-		w.warn(fmt.Errorf("reading %q: %w", rel, unwrapPath(err)))
+		w.noteUnread(fmt.Errorf("reading %q: %w", rel, unwrapPath(err)))
 		return nil // WalkDir skips what it could not list
 	}
 	if de.Name() == ".git" {
@@ -175,7 +193,7 @@ func (w *dirWalk) file(path, rel string, info fs.FileInfo) error {
 }
 
 func (w *dirWalk) unreadable(rel string, size int64, err error) error {
-	w.warn(fmt.Errorf("reading %q: %w", rel, unwrapPath(err)))
+	w.noteUnread(fmt.Errorf("reading %q: %w", rel, unwrapPath(err)))
 	return w.emit(Blob{ID: unreadID(rel), Origin: DirOrigin{Path: rel}, Skip: SkipUnreadable, Size: size})
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -462,4 +463,105 @@ func TestGitReadersAgree(t *testing.T) {
 	if diff := cmp.Diff(goGit, scan("git")); diff != "" {
 		t.Errorf("reports differ (-go-git +git):\n%s", diff)
 	}
+}
+
+// childEnv makes this test binary run keywarden's main instead of the tests (see TestMain), so
+// a test can run it as another user.
+const childEnv = "KEYWARDEN_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestUnreadableFile: a file the scan cannot read is a warning while the scan goes on, the
+// report still holds every finding, and the run exits 2 with one line naming the file. Run as
+// root (as CI is), keywarden is re-run as user nobody so that a mode-000 file is really
+// unreadable.
+func TestUnreadableFile(t *testing.T) {
+	secret := fakeToken(70)
+	dir, err := os.MkdirTemp("", "kw-unreadable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	writeFile(t, filepath.Join(dir, "ok.env"), "T="+fakeToken(71)+"\n")
+	writeFile(t, filepath.Join(dir, "locked.env"), "T="+secret+"\n")
+	if err := os.Chmod(filepath.Join(dir, "locked.env"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // nobody writes the report here
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report.json")
+	args := []string{"scan", "dir", dir, "--format", "json", "--output", report}
+
+	var res cliResult
+	if os.Geteuid() != 0 {
+		res = keywarden(t, args...)
+	} else {
+		res = runAsNobody(t, args...)
+	}
+	if res.code != exitError {
+		t.Errorf("exit = %d, want 2; stderr: %s", res.code, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "keywarden: ") || !strings.Contains(last, `"locked.env": permission denied`) {
+		t.Errorf("last stderr line = %q, want the unreadable file named", last)
+	}
+	if !strings.Contains(res.stderr, "warning:") {
+		t.Errorf("no warning while scanning: %s", res.stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("report not written: %v", err)
+	}
+	if !strings.Contains(string(data), "ok.env") || !strings.Contains(string(data), `"unreadable"`) {
+		t.Errorf("report lacks the finding or the skipped file:\n%s", data)
+	}
+	if strings.Contains(res.stderr+string(data), secret) {
+		t.Error("raw secret in output")
+	}
+}
+
+// runAsNobody runs keywarden (this test binary, see TestMain) as uid/gid 65534.
+func runAsNobody(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test binary sits in a directory only root may enter; nobody needs a copy it can run.
+	bindir, err := os.MkdirTemp("", "kw-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(bindir) })
+	if err := os.Chmod(bindir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(bindir, "keywarden")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", "HOME="+bindir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running keywarden as nobody: %v", err)
+	}
+	return cliResult{code, out.String(), errb.String()}
 }
