@@ -16,6 +16,7 @@ type Result struct {
 	Tool        Tool
 	Source      string // "git", "dir", ...
 	Target      string // what was scanned, as the user named it
+	Root        string // absolute directory location paths are relative to; "" for a URL
 	Started     time.Time
 	Findings    []scanner.Finding
 	Stats       scanner.Stats

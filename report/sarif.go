@@ -83,12 +83,16 @@ func (r *Result) sarifReport() *sarif.Report {
 	return sarif.NewReport().AddRun(run)
 }
 
-// sarifRoot describes %SRCROOT%: the target as a file URI when it is an absolute path, else
-// only a description naming it, since SARIF wants an absolute URI there.
+// sarifRoot describes %SRCROOT%: the scan root (or the target) as a file URI when it is an
+// absolute path, else only a description naming it, since SARIF wants an absolute URI there.
 func (r *Result) sarifRoot() *sarif.ArtifactLocation {
 	root := sarif.NewArtifactLocation()
-	if strings.HasPrefix(r.Target, "/") {
-		p := path.Clean(r.Target)
+	dir := r.Root
+	if dir == "" {
+		dir = r.Target
+	}
+	if strings.HasPrefix(dir, "/") {
+		p := path.Clean(dir)
 		if !strings.HasSuffix(p, "/") {
 			p += "/"
 		}

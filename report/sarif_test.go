@@ -378,18 +378,20 @@ func TestSARIFRoot(t *testing.T) {
 	tests := []struct {
 		name    string
 		target  string
+		root    string
 		wantURI string
 	}{
-		{"absolute", "/srv/project", "file:///srv/project/"},
-		{"absolute with slash", "/srv/project/", "file:///srv/project/"},
-		{"absolute with space", "/srv/my project", "file:///srv/my%20project/"},
-		{"relative", ".", ""},
-		{"url", "https://example.invalid/repo.git", ""},
+		{"absolute", "/srv/project", "", "file:///srv/project/"},
+		{"absolute with slash", "/srv/project/", "", "file:///srv/project/"},
+		{"absolute with space", "/srv/my project", "", "file:///srv/my%20project/"},
+		{"relative", ".", "", ""},
+		{"relative with root", ".", "/home/dev/app", "file:///home/dev/app/"},
+		{"url", "https://example.invalid/repo.git", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := emptyResult()
-			res.Target = tt.target
+			res.Target, res.Root = tt.target, tt.root
 			root := readSARIF(t, res).Runs[0].OriginalURIBaseIDs["%SRCROOT%"]
 			var got struct {
 				URI         string    `json:"uri"`

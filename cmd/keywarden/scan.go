@@ -181,6 +181,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
 		Source:      kind,
 		Target:      target,
+		Root:        out.Root,
 		Started:     started.UTC(),
 		Findings:    out.Findings,
 		Stats:       out.Stats,
@@ -248,8 +249,12 @@ func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanF
 
 func summary(res *report.Result) string {
 	s := res.Stats
-	return fmt.Sprintf("summary: %d findings in %d blobs (%.1f MiB, %.1f MiB after dedup), %d skipped, %s",
-		len(res.Findings), s.Blobs, float64(s.Bytes)/(1<<20), float64(s.ScannedBytes)/(1<<20), s.Skipped,
+	noun := "findings"
+	if len(res.Findings) == 1 {
+		noun = "finding"
+	}
+	return fmt.Sprintf("summary: %d %s in %d blobs (%.1f MiB, %.1f MiB after dedup), %d skipped, %s",
+		len(res.Findings), noun, s.Blobs, float64(s.Bytes)/(1<<20), float64(s.ScannedBytes)/(1<<20), s.Skipped,
 		s.Duration.Round(time.Millisecond))
 }
 
