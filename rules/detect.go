@@ -671,6 +671,13 @@ func (d *Detector) Allowed(m *Match, path, commit string) bool {
 	return false
 }
 
+// PathExcluded reports whether a global allowlist leaves out every file at path, whatever its
+// content and commit, as gitleaks does before any rule runs (images, fonts, lock files, vendor
+// trees in the default config). Sources use it to not read such files at all.
+func (d *Detector) PathExcluded(path string) bool {
+	return path != "" && commitOrPathAllowed(d.globals, path, "")
+}
+
 // PathMatches returns matches of path-only rules (rules with `path` and no `regex`) for a file.
 func (d *Detector) PathMatches(path, commit string) []Match {
 	if commitOrPathAllowed(d.globals, path, commit) {

@@ -537,3 +537,48 @@ func TestMayDecode(t *testing.T) {
 		t.Error("mayDecode is true for plain identifiers")
 	}
 }
+
+func TestPathExcluded(t *testing.T) {
+	rs, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := NewDetector(rs, DetectorOptions{})
+	// An AND allowlist that also names a commit must not exclude a path on its own, since the
+	// same path in other commits is still scanned.
+	andCommit := NewDetector(mustLoad(t, `
+[[rules]]
+id = "r"
+regex = '''x'''
+[[allowlists]]
+condition = "AND"
+commits = ["abc123"]
+paths = ['''^docs/''']
+[[allowlists]]
+paths = ['''^fixtures/''']
+`), DetectorOptions{})
+	tests := []struct {
+		name string
+		d    *Detector
+		path string
+		want bool
+	}{
+		{"image", def, "assets/logo.PNG", true},
+		{"font", def, "static/fonts/a.woff2", true},
+		{"lock file", def, "web/package-lock.json", true},
+		{"go.sum", def, "go.sum", true},
+		{"node_modules", def, "node_modules/x/index.js", true},
+		{"source", def, "main.go", false},
+		{"env file", def, "deploy/.env", false},
+		{"empty path", def, "", false},
+		{"AND with commit", andCommit, "docs/readme.md", false},
+		{"OR path list", andCommit, "fixtures/a.txt", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.d.PathExcluded(tc.path); got != tc.want {
+				t.Errorf("PathExcluded(%q) = %v, want %v", tc.path, got, tc.want)
+			}
+		})
+	}
+}

@@ -88,6 +88,7 @@ const sniffLen = 8000
 type blobState struct {
 	id      BlobID
 	order   int
+	unread  bool // seen so far only at paths the rules exclude
 	origins []Origin
 	// lines holds the hash of every line when some of them were seen before: matches found on
 	// those lines elsewhere are located here afterwards, without scanning them again.
@@ -128,6 +129,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 	var (
 		seed    = maphash.MakeSeed()
 		seen    = newLineSet(1 << 16)
+		latest  = map[string][]uint64{} // line hashes of the latest version at each path
 		blobs   = make(map[BlobID]*blobState)
 		order   []*blobState
 		stats   Stats
@@ -176,9 +178,14 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		for _, m := range e.Detector.PathMatches(path, commit) {
 			pathHit = append(pathHit, hit{blob: st, m: m, path: true, porig: b.Origin})
 		}
-		if known {
+		if known && !(st.unread && b.Content != nil) {
 			return nil
 		}
+		if b.Skip == SkipExcluded {
+			st.unread = true // read later if it turns up at a path that is not excluded
+			return nil
+		}
+		st.unread = false
 		if b.Skip != "" || b.Content == nil && b.Size > 0 {
 			reason := b.Skip
 			if reason == "" {
@@ -195,8 +202,12 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: SkipBinary, Size: int64(len(b.Content))})
 			return nil
 		}
-		if err := e.dispatch(ctx, st, b.Content, seed, seen, jobs); err != nil {
+		hashes, err := e.dispatch(ctx, st, b.Content, latest[path], seed, seen, jobs)
+		if err != nil {
 			return err
+		}
+		if hashes != nil {
+			latest[path] = hashes
 		}
 		if e.Progress != nil && time.Since(lastProgress) > 100*time.Millisecond {
 			lastProgress = time.Now()
@@ -233,7 +244,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 // dispatch splits content into lines, marks the ones never seen in this scan, and queues the
 // runs of new lines (with context) for detection. It runs on the reading goroutine, so seen
 // needs no lock and the first blob in introduction order owns each line.
-func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, seed maphash.Seed, seen *lineSet, jobs chan<- job) error {
+func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, prev []uint64, seed maphash.Seed, seen *lineSet, jobs chan<- job) ([]uint64, error) {
 	send := func(j job) error {
 		select {
 		case jobs <- j:
@@ -243,7 +254,7 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, se
 		}
 	}
 	if e.WholeBlobs {
-		return send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}})
+		return nil, send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}})
 	}
 	// starts[i] is the offset of line i; a final entry marks the end. Counting lines first
 	// sizes everything exactly; starts and novel are scratch reused across blobs.
@@ -268,25 +279,36 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, se
 		} else {
 			lineEnd = pos + nl
 		}
-		h := maphash.Bytes(seed, content[pos:lineEnd])
 		starts = append(starts, pos)
-		hashes = append(hashes, h)
-		if seen.add(h) {
-			novel = append(novel, true)
-			anyNew = true
-		} else {
+		hashes = append(hashes, maphash.Bytes(seed, content[pos:lineEnd]))
+		pos = lineEnd + 1
+	}
+	// Lines shared with the start and end of the previous version at this path were seen with
+	// it: only the middle, where an edit is, needs the large seen-set, whose lookups miss the
+	// CPU cache.
+	head, tail := 0, 0
+	for head < len(hashes) && head < len(prev) && hashes[head] == prev[head] {
+		head++
+	}
+	for tail < len(hashes)-head && tail < len(prev)-head && hashes[len(hashes)-1-tail] == prev[len(prev)-1-tail] {
+		tail++
+	}
+	for i, h := range hashes {
+		if i < head || i >= len(hashes)-tail || !seen.add(h) {
 			novel = append(novel, false)
 			anyOld = true
+		} else {
+			novel = append(novel, true)
+			anyNew = true
 		}
-		pos = lineEnd + 1
 	}
 	starts = append(starts, len(content))
 	if !anyNew {
 		st.lines = hashes
-		return nil
+		return hashes, nil
 	}
 	if !anyOld {
-		return send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}, hashes: hashes})
+		return hashes, send(job{blob: st, content: content, runs: [][2]int{{0, len(content)}}, offsets: []int{0}, hashes: hashes})
 	}
 	st.lines = hashes
 	n := len(hashes)
@@ -308,7 +330,7 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, se
 		j.offsets = append(j.offsets, a)
 		i = last + 1
 	}
-	return send(j)
+	return hashes, send(j)
 }
 
 // relocate finds, for every line that was not scanned because an earlier blob held the same

@@ -60,27 +60,17 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		maxSize = 0
 	}
 
-	var (
-		src     Source
-		root    string
-		salt    string
-		closeFn = func() error { return nil }
-	)
+	// The root comes first: it holds the config, whose rules say which paths sources need not
+	// read at all.
+	var root, abs string
 	switch o.Kind {
 	case "git":
-		gopts := o.Git
-		gopts.MaxFileSize, gopts.Warn = maxSize, warn
-		gs, c, err := OpenGit(ctx, o.Target, gopts)
-		if err != nil {
-			return nil, err
-		}
-		src, closeFn, salt = gs, c, gs.RootCommit()
 		if !isURL(o.Target) {
 			root = workTree(o.Target)
 		}
 	case "dir":
-		abs, err := filepath.Abs(o.Target)
-		if err != nil {
+		var err error
+		if abs, err = filepath.Abs(o.Target); err != nil {
 			return nil, fmt.Errorf("resolving %q: %w", o.Target, err)
 		}
 		fi, err := os.Stat(abs)
@@ -91,27 +81,46 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if !fi.IsDir() {
 			root = filepath.Dir(abs)
 		}
-		salt, _ = RootCommitOf(abs)
-		ds := &DirSource{Root: abs, MaxFileSize: maxSize, Warn: warn}
-		src = ds
 	default:
 		return nil, fmt.Errorf("unknown source kind %q", o.Kind)
 	}
-	defer closeFn()
-	if s := os.Getenv(SaltEnv); s != "" {
-		salt = s
-	}
-
 	rs, cfgPath, err := loadRules(o.ConfigPath, root)
 	if err != nil {
 		return nil, err
 	}
-	if ds, ok := src.(*DirSource); ok && cfgPath != "" {
-		// gitleaks skips its own config file; so do we, since its allowlist regexes look like secrets.
-		absCfg, _ := filepath.Abs(cfgPath)
-		ds.Exclude = func(rel string) bool {
-			return filepath.Join(ds.Root, filepath.FromSlash(rel)) == absCfg
+	det := rules.NewDetector(rs, rules.DetectorOptions{MaxDecodeDepth: o.MaxDecodeDepth})
+
+	var (
+		src     Source
+		salt    string
+		closeFn = func() error { return nil }
+	)
+	switch o.Kind {
+	case "git":
+		gopts := o.Git
+		gopts.MaxFileSize, gopts.Warn, gopts.Excluded = maxSize, warn, det.PathExcluded
+		gs, c, err := OpenGit(ctx, o.Target, gopts)
+		if err != nil {
+			return nil, err
 		}
+		src, closeFn, salt = gs, c, gs.RootCommit()
+	case "dir":
+		salt, _ = RootCommitOf(abs)
+		absCfg := ""
+		if cfgPath != "" {
+			absCfg, _ = filepath.Abs(cfgPath)
+		}
+		ds := &DirSource{Root: abs, MaxFileSize: maxSize, Warn: warn}
+		// gitleaks skips its own config file (its allowlist regexes look like secrets) and the
+		// paths its global allowlist names; neither is read.
+		ds.Exclude = func(rel string) bool {
+			return det.PathExcluded(rel) || absCfg != "" && filepath.Join(ds.Root, filepath.FromSlash(rel)) == absCfg
+		}
+		src = ds
+	}
+	defer closeFn()
+	if s := os.Getenv(SaltEnv); s != "" {
+		salt = s
 	}
 
 	supp := Suppressions{}
@@ -125,7 +134,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	}
 
 	e := &Engine{
-		Detector:   rules.NewDetector(rs, rules.DetectorOptions{MaxDecodeDepth: o.MaxDecodeDepth}),
+		Detector:   det,
 		Rules:      rs,
 		Workers:    o.Workers,
 		Salt:       salt,

@@ -73,6 +73,9 @@ const (
 	SkipUnreadable = "unreadable"
 	SkipMissing    = "missing"
 	SkipSymlink    = "symlink-outside-root"
+	// SkipExcluded is content at a path the rules exclude everywhere (gitleaks' global path
+	// allowlist); it is not read, and not reported as skipped.
+	SkipExcluded = "excluded"
 )
 
 // Blob is one piece of content with the place it came from.
@@ -80,6 +83,8 @@ const (
 // A source yields each ID with Content the first time and may yield the same ID again with nil
 // Content to add a further Origin (the same blob at another path or commit); the engine scans
 // content once and reports every origin. A blob the source chose not to read carries Skip.
+// A blob first yielded with SkipExcluded is yielded again with Content if it turns up at a path
+// that is not excluded.
 type Blob struct {
 	ID      BlobID
 	Content []byte

@@ -30,13 +30,16 @@ import (
 
 // GitOptions selects the part of a repository's history a GitSource scans.
 type GitOptions struct {
-	Range       string      // "A..B": commits reachable from B and not from A
-	Branch      string      // only this ref (branch, tag, remote ref, or any rev go-git resolves)
-	Since       time.Time   // only commits whose committer date is >= Since
-	MaxFileSize int64       // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
-	Workers     int         // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
-	Reader      string      // ReaderAuto, ReaderGoGit or ReaderGit
-	Warn        func(error) // non-fatal problems; nil = ignore
+	Range       string    // "A..B": commits reachable from B and not from A
+	Branch      string    // only this ref (branch, tag, remote ref, or any rev go-git resolves)
+	Since       time.Time // only commits whose committer date is >= Since
+	MaxFileSize int64     // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
+	Workers     int       // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
+	Reader      string    // ReaderAuto, ReaderGoGit or ReaderGit
+	// Excluded names paths whose content is never scanned (gitleaks' global path allowlist):
+	// a blob seen only at such paths is yielded with Skip=SkipExcluded and not read.
+	Excluded func(path string) bool
+	Warn     func(error) // non-fatal problems; nil = ignore
 }
 
 // GitSource yields every blob a repository's history introduces, oldest commit first.
@@ -457,6 +460,8 @@ type gitItem struct {
 	missing bool
 	err     error // a corrupt object; with noBlob set, one found while diffing trees
 	noBlob  bool
+	// excluded: the first sighting of a blob at an excluded path, yielded unread.
+	excluded bool
 }
 
 // emit diffs commits in order on one goroutine, inflates first sightings on Workers goroutines,
@@ -536,9 +541,12 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 			r.noteMissing(it.id)
 		}
 		b := Blob{ID: BlobID(it.id), Origin: it.origin}
-		if it.first {
+		switch {
+		case it.first:
 			b.Content, b.Skip, b.Size = it.content, it.skip, it.size
 			it.content = nil
+		case it.excluded:
+			b.Skip = SkipExcluded
 		}
 		err := yield(b)
 		if it.first {
@@ -625,6 +633,8 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 	defer close(out)
 	defer close(jobs)
 	seen := map[plumbing.Hash]struct{}{}
+	unread := map[plumbing.Hash]struct{}{} // seen only at excluded paths so far
+	excluded := r.src.opts.Excluded
 	var (
 		entries []introduced
 		errs    []error
@@ -660,7 +670,15 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 		for _, e := range entries {
 			it := &gitItem{id: e.hash, origin: c.origin}
 			it.origin.Path = e.path
-			if _, ok := seen[e.hash]; !ok {
+			_, known := seen[e.hash]
+			_, wasUnread := unread[e.hash]
+			switch {
+			case !known && excluded != nil && excluded(e.path):
+				seen[e.hash], unread[e.hash] = struct{}{}, struct{}{}
+				it.excluded = true
+			case !known || wasUnread && (excluded == nil || !excluded(e.path)):
+				// Content met at an excluded path first is read once it turns up elsewhere.
+				delete(unread, e.hash)
 				seen[e.hash] = struct{}{}
 				it.first, it.ready = true, make(chan struct{})
 				select {

@@ -265,6 +265,22 @@ var gitCases = []gitCase{
 		},
 	},
 	{
+		name: "excluded paths are not read until the content turns up elsewhere",
+		build: func(t *testing.T) (*gittest.Repo, scanner.GitOptions, []yield) {
+			r := gittest.New(t)
+			c1 := r.Commit(map[string]string{"vendor/a": "shared", "vendor/b": "only vendored"}, "one")
+			c2 := r.Commit(map[string]string{"src/a": "shared"}, "two")
+			c3 := r.Commit(map[string]string{"vendor/c": "shared"}, "three")
+			opts := scanner.GitOptions{Excluded: func(p string) bool { return strings.HasPrefix(p, "vendor/") }}
+			return r, opts, []yield{
+				{Commit: c1, Path: "vendor/a", Skip: scanner.SkipExcluded},
+				{Commit: c1, Path: "vendor/b", Skip: scanner.SkipExcluded},
+				{Commit: c2, Path: "src/a", Content: "shared", Repeat: true},
+				repeat(c3, "vendor/c"),
+			}
+		},
+	},
+	{
 		name: "empty blob is yielded with empty content",
 		build: func(t *testing.T) (*gittest.Repo, scanner.GitOptions, []yield) {
 			r := gittest.New(t)

@@ -430,7 +430,7 @@ func blobHash(t *testing.T, r *gittest.Repo, commit, path string) string {
 // and a loose part, and a blob over the size limit.
 func TestGitReadersAgree(t *testing.T) {
 	r := gittest.New(t)
-	r.Commit(map[string]string{"a.env": "T=" + fakeToken(60) + "\n", "big.bin": strings.Repeat("z", 4096)}, "one")
+	r.Commit(map[string]string{"a.env": "T=" + fakeToken(60) + "\n", "big.dat": strings.Repeat("z", 4096)}, "one")
 	r.Branch("side")
 	r.Commit(map[string]string{"a.env": "T=" + fakeToken(61) + "\n"}, "two")
 	r.Checkout("side")
@@ -564,4 +564,33 @@ func runAsNobody(t *testing.T, args ...string) cliResult {
 		t.Fatalf("running keywarden as nobody: %v", err)
 	}
 	return cliResult{code, out.String(), errb.String()}
+}
+
+// TestExcludedPaths: files at paths gitleaks' global allowlist names (images, lock files,
+// node_modules, ...) are never read, with the same findings gitleaks gives; content met first
+// at such a path is still scanned when it later turns up at a path that is not excluded.
+func TestExcludedPaths(t *testing.T) {
+	leak := "T=" + fakeToken(80) + "\n"
+	r := gittest.New(t)
+	c1 := r.Commit(map[string]string{"node_modules/pkg/conf.env": leak, "web/package-lock.json": "T=" + fakeToken(81) + "\n"}, "vendored")
+	c2 := r.Commit(map[string]string{"config/app.env": leak}, "copied out")
+	_ = c1
+	rep, res := scanJSON(t, "scan", "git", r.Path())
+	if res.code != exitFindings {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	if diff := cmp.Diff([][]loc{{{"github-pat", c2, "config/app.env", 1}}}, locations(rep)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+	if len(rep.Skipped) != 0 {
+		t.Errorf("excluded paths reported as skipped: %+v", rep.Skipped)
+	}
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "node_modules", "a.env"), leak)
+	writeFile(t, filepath.Join(dir, "src", "a.env"), leak)
+	drep, _ := scanJSON(t, "scan", "dir", dir)
+	if diff := cmp.Diff([][]loc{{{"github-pat", "", "src/a.env", 1}}}, locations(drep)); diff != "" {
+		t.Errorf("dir findings (-want +got):\n%s", diff)
+	}
 }
