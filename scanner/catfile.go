@@ -45,8 +45,9 @@ func startCatFile(ctx context.Context, gitDir, mode string) (*catFile, error) {
 		return nil, nil
 	}
 	cmd := exec.CommandContext(ctx, bin, "--git-dir", gitDir, "cat-file", "--batch")
-	// Replace-objects would make git answer with other content than go-git reads for the id.
-	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1")
+	// Replace-objects would make git answer with other content than go-git reads for the id,
+	// and a partial clone would fetch every missing blob from its remote, one by one.
+	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1", "GIT_NO_LAZY_FETCH=1")
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("starting git cat-file: %w", err)

@@ -11,6 +11,7 @@ import (
 	"hash/maphash"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -400,6 +401,10 @@ func location(o Origin, m rules.Match) Location {
 	loc.Path, loc.Commit = originKey(o)
 	if g, ok := o.(GitOrigin); ok {
 		loc.Author, loc.Email, loc.Date, loc.Message = g.Author, g.Email, g.Date, g.Message
+		// "remove token ghp_…" is a common commit message; reports must not print it whole.
+		if m.Secret != "" && strings.Contains(loc.Message, m.Secret) {
+			loc.Message = strings.ReplaceAll(loc.Message, m.Secret, Redact(m.Secret))
+		}
 	}
 	return loc
 }

@@ -60,6 +60,30 @@ func openRepo(path string) (*git.Repository, billy.Filesystem, error) {
 	}
 }
 
+// repoWorkTree returns the top of the work tree of the repository openRepo would open for path,
+// or "" when that repository is bare (or path is in none): config and ignore files are read
+// from a work tree only.
+func repoWorkTree(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		abs = filepath.Dir(abs)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, git.GitDirName)); err == nil {
+			return d
+		}
+		if isGitDir(d) {
+			return ""
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
 // isGitDir reports whether d looks like a repository directory (bare, or a .git).
 func isGitDir(d string) bool {
 	for _, name := range []string{"HEAD", "objects", "refs"} {

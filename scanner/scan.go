@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keywarden/keywarden/rules"
@@ -30,6 +29,7 @@ type ScanOptions struct {
 	MaxFileSize    int64  // 0 = DefaultMaxFileSize, <0 = no limit
 	ConfigPath     string // gitleaks-format TOML; "" = auto-discover at the scan root, else defaults
 	Baseline       Suppressions
+	BaselinePath   string // the baseline's file, left out of dir scans as gitleaks does
 	Workers        int
 	MaxDecodeDepth int
 	WholeBlobs     bool
@@ -65,8 +65,8 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	var root, abs string
 	switch o.Kind {
 	case "git":
-		if !isURL(o.Target) {
-			root = workTree(o.Target)
+		if !isRemote(o.Target) {
+			root = repoWorkTree(o.Target)
 		}
 	case "dir":
 		var err error
@@ -89,6 +89,16 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		return nil, err
 	}
 	det := rules.NewDetector(rs, rules.DetectorOptions{MaxDecodeDepth: o.MaxDecodeDepth})
+	// gitleaks skips its own config and baseline files: their allowlist regexes and recorded
+	// secrets would be found again.
+	var skipFiles []string
+	for _, p := range []string{cfgPath, o.BaselinePath} {
+		if p != "" {
+			if a, err := filepath.Abs(p); err == nil {
+				skipFiles = append(skipFiles, a)
+			}
+		}
+	}
 
 	var (
 		src     Source
@@ -104,17 +114,23 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 			return nil, err
 		}
 		src, closeFn, salt = gs, c, gs.RootCommit()
+		if salt == "" && gs.Shallow() && os.Getenv(SaltEnv) == "" {
+			warn(fmt.Errorf("history is cut short (shallow clone): fingerprints are unsalted and differ from a full clone's; fetch full history or set %s", SaltEnv))
+		}
 	case "dir":
 		salt, _ = RootCommitOf(abs)
-		absCfg := ""
-		if cfgPath != "" {
-			absCfg, _ = filepath.Abs(cfgPath)
-		}
 		ds := &DirSource{Root: abs, MaxFileSize: maxSize, Warn: warn}
-		// gitleaks skips its own config file (its allowlist regexes look like secrets) and the
-		// paths its global allowlist names; neither is read.
 		ds.Exclude = func(rel string) bool {
-			return det.PathExcluded(rel) || absCfg != "" && filepath.Join(ds.Root, filepath.FromSlash(rel)) == absCfg
+			if det.PathExcluded(rel) {
+				return true
+			}
+			full := filepath.Join(root, filepath.FromSlash(rel))
+			for _, p := range skipFiles {
+				if full == p {
+					return true
+				}
+			}
+			return false
 		}
 		src = ds
 	}
@@ -169,24 +185,4 @@ func loadRules(path, root string) (*rules.Ruleset, string, error) {
 	}
 	rs, err := rules.LoadFile(path)
 	return rs, path, err
-}
-
-func isURL(s string) bool {
-	return strings.Contains(s, "://") || strings.HasPrefix(s, "git@")
-}
-
-// workTree returns the top of the work tree holding path, or "" for a bare repository.
-func workTree(path string) string {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return ""
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }

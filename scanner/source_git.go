@@ -85,6 +85,47 @@ func OpenGit(ctx context.Context, target string, opts GitOptions) (src *GitSourc
 	return s, closeFn, nil
 }
 
+// RedactURL hides the user information of a URL (https://user:token@host/...), which often
+// holds a token, so that it appears in no message or report. Other strings pass unchanged.
+func RedactURL(target string) string {
+	if !strings.Contains(target, "://") {
+		return target
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		// Unparseable: drop everything between the scheme and the last '@' of the authority.
+		scheme, rest, _ := strings.Cut(target, "://")
+		host, path, _ := strings.Cut(rest, "/")
+		if i := strings.LastIndex(host, "@"); i >= 0 {
+			host = "***@" + host[i+1:]
+		}
+		return scheme + "://" + host + "/" + path
+	}
+	if u.User == nil {
+		return target
+	}
+	u.User = nil
+	scheme, rest, _ := strings.Cut(u.String(), "://")
+	return scheme + "://***@" + rest
+}
+
+// scrubURL removes target's user information from err's message: go-git masks a password in
+// its errors but prints the user name, which is often the token itself.
+func scrubURL(err error, target string) error {
+	u, perr := url.Parse(target)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	msg := err.Error()
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "***")
+	}
+	if name := u.User.Username(); name != "" {
+		msg = strings.ReplaceAll(msg, name, "***")
+	}
+	return errors.New(msg)
+}
+
 // isRemote reports whether target is a URL or scp-style address rather than a local path.
 func isRemote(target string) bool {
 	if _, err := os.Stat(target); err == nil {
@@ -107,12 +148,12 @@ func cloneMirror(ctx context.Context, target string) (string, error) {
 	}
 	dir, err := os.MkdirTemp("", "keywarden-clone-")
 	if err != nil {
-		return "", fmt.Errorf("cloning %q: %w", target, err)
+		return "", fmt.Errorf("cloning %q: %w", RedactURL(target), err)
 	}
 	_, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: target, Mirror: true, Tags: git.AllTags})
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("cloning %q: %w", target, err)
+		return "", fmt.Errorf("cloning %q: %w", RedactURL(target), scrubURL(err, target))
 	}
 	return dir, nil
 }
@@ -208,6 +249,12 @@ func (s *GitSource) RootCommit() string {
 		s.root = rootCommit(st)
 	})
 	return s.root
+}
+
+// Shallow reports whether the repository is a shallow clone (its history is cut short).
+func (s *GitSource) Shallow() bool {
+	_, err := s.fs.Stat("shallow")
+	return err == nil
 }
 
 // Blobs implements Source: commits in topological order (parents first, then oldest committer

@@ -321,6 +321,10 @@ func TestBadInput(t *testing.T) {
 		{"bad since", []string{"scan", "git", corrupt.Path(), "--since", "yesterday-ish"}, "since", false},
 		{"bad range", []string{"scan", "git", corrupt.Path(), "--range", "nope..main"}, "nope", false},
 		{"unknown flag", []string{"scan", "dir", notRepo, "--frobnicate"}, "frobnicate", false},
+		{"output dir missing", []string{"scan", "dir", notRepo, "--output", filepath.Join(notRepo, "no", "r.json")}, `creating report`, false},
+		{"exit code out of range", []string{"scan", "dir", notRepo, "--exit-code", "256"}, "--exit-code", false},
+		{"credentials in a URL", []string{"scan", "git", "https://x-access-token:" + secret + "@127.0.0.1:1/org/repo.git"}, "https://***@127.0.0.1:1/org/repo.git", false},
+		{"token as URL user", []string{"scan", "git", "https://" + secret + "@127.0.0.1:1/org/repo.git"}, "https://***@127.0.0.1:1/org/repo.git", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -592,5 +596,34 @@ func TestExcludedPaths(t *testing.T) {
 	drep, _ := scanJSON(t, "scan", "dir", dir)
 	if diff := cmp.Diff([][]loc{{{"github-pat", "", "src/a.env", 1}}}, locations(drep)); diff != "" {
 		t.Errorf("dir findings (-want +got):\n%s", diff)
+	}
+}
+
+func TestSecretInCommitMessageRedacted(t *testing.T) {
+	secret := fakeToken(90)
+	r := gittest.New(t)
+	r.Commit(map[string]string{"a.env": "T=" + secret + "\n"}, "oops, added "+secret)
+	for _, format := range report.Formats {
+		res := keywarden(t, "scan", "git", r.Path(), "--format", format)
+		if res.code != exitFindings {
+			t.Fatalf("%s: exit %d: %s", format, res.code, res.stderr)
+		}
+		if strings.Contains(res.stdout, secret) {
+			t.Errorf("%s: raw secret from the commit message in the report", format)
+		}
+	}
+}
+
+// TestBaselineAndConfigNotScanned: a dir scan leaves out the --baseline file and the config,
+// as gitleaks does; a gitleaks baseline records the secrets it lists.
+func TestBaselineAndConfigNotScanned(t *testing.T) {
+	dir := t.TempDir()
+	old, fresh := fakeToken(91), fakeToken(92)
+	writeFile(t, filepath.Join(dir, "a.env"), "T="+old+"\n")
+	writeFile(t, filepath.Join(dir, "b.env"), "T="+fresh+"\n")
+	writeFile(t, filepath.Join(dir, "baseline.json"), `[{"RuleID":"github-pat","File":"a.env","StartLine":1,"Secret":"`+old+`","Match":"T=`+old+`"}]`)
+	rep, _ := scanJSON(t, "scan", "dir", dir, "--baseline", filepath.Join(dir, "baseline.json"))
+	if diff := cmp.Diff([][]loc{{{"github-pat", "", "b.env", 1}}}, locations(rep)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }

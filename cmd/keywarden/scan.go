@@ -106,6 +106,18 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if err != nil {
 		return fail(err)
 	}
+	if f.exitCode < 0 || f.exitCode > 255 {
+		return fail(fmt.Errorf("invalid --exit-code %d (want 0 to 255)", f.exitCode))
+	}
+	// Open the report file before scanning, so a bad --output fails in a second, not after a
+	// full-history scan; it is renamed into place only once the report is complete.
+	var rf *reportFile
+	if f.output != "" && f.output != "-" {
+		if rf, err = createReportFile(f.output); err != nil {
+			return fail(err)
+		}
+		defer rf.discard()
+	}
 	maxSize, err := parseSize(f.maxFileSize)
 	if err != nil {
 		return fail(fmt.Errorf("parsing --max-file-size: %w", err))
@@ -143,6 +155,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 			return fail(err)
 		}
 		opts.Baseline = scanner.Suppressions{Fingerprints: b.Fingerprints, Locations: b.Locations}
+		opts.BaselinePath = f.baseline
 	}
 	warned := 0
 	opts.Warn = func(err error) {
@@ -180,7 +193,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	res := &report.Result{
 		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
 		Source:      kind,
-		Target:      target,
+		Target:      scanner.RedactURL(target),
 		Root:        out.Root,
 		Started:     started.UTC(),
 		Findings:    out.Findings,
@@ -195,7 +208,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		}
 	}
 
-	if err := writeReport(c, w, res, f); err != nil {
+	if err := writeReport(c, w, res, f, rf); err != nil {
 		return fail(err)
 	}
 	if !f.quiet && (f.format != "text" || f.output != "") {
@@ -210,39 +223,62 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	return nil
 }
 
-// writeReport writes to stdout, or atomically to --output with mode 0600 so that a failed write
-// leaves no partial file and the report (which names where secrets are) is not world-readable.
-func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanFlags) error {
-	if f.output == "" || f.output == "-" {
-		res.Color = f.format == "text" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
-		if err := w.Write(c.OutOrStdout(), res); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		return nil
-	}
-	dir := filepath.Dir(f.output)
-	tmp, err := os.CreateTemp(dir, ".keywarden-report-*")
+// reportFile is a report being written next to its final name: a temp file with mode 0600
+// (a report says where secrets are), renamed into place only when complete, so that a failed
+// write leaves no partial file.
+type reportFile struct {
+	tmp  *os.File
+	name string
+	done bool
+}
+
+func createReportFile(name string) (*reportFile, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(name), ".keywarden-report-*")
 	if err != nil {
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+		return nil, fmt.Errorf("creating report %q: %w", name, errors.Unwrap(err))
 	}
-	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("creating report %q: %w", name, err)
 	}
-	if err := w.Write(tmp, res); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+	return &reportFile{tmp: tmp, name: name}, nil
+}
+
+// commit writes the report and renames it into place.
+func (r *reportFile) commit(w report.Writer, res *report.Result) error {
+	if err := w.Write(r.tmp, res); err != nil {
+		return fmt.Errorf("writing report %q: %w", r.name, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+	if err := r.tmp.Sync(); err != nil {
+		return fmt.Errorf("writing report %q: %w", r.name, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+	if err := r.tmp.Close(); err != nil {
+		return fmt.Errorf("writing report %q: %w", r.name, err)
 	}
-	if err := os.Rename(tmp.Name(), f.output); err != nil {
-		return fmt.Errorf("writing report %q: %w", f.output, err)
+	if err := os.Rename(r.tmp.Name(), r.name); err != nil {
+		return fmt.Errorf("writing report %q: %w", r.name, err)
+	}
+	r.done = true
+	return nil
+}
+
+// discard removes the temp file unless the report was committed.
+func (r *reportFile) discard() {
+	if !r.done {
+		r.tmp.Close()
+		os.Remove(r.tmp.Name())
+	}
+}
+
+// writeReport writes to stdout, or to the report file opened before the scan.
+func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanFlags, rf *reportFile) error {
+	if rf != nil {
+		return rf.commit(w, res)
+	}
+	res.Color = f.format == "text" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
+	if err := w.Write(c.OutOrStdout(), res); err != nil {
+		return fmt.Errorf("writing report: %w", err)
 	}
 	return nil
 }
