@@ -413,6 +413,7 @@ func location(o Origin, m rules.Match) Location {
 type occurrence struct {
 	m            rules.Match
 	o            Origin
+	blobID       BlobID
 	blob, origin int // introduction order, for sorting
 	path, commit string
 	pathOnly     bool // a path-only rule: no content, so no content allowlists
@@ -431,10 +432,20 @@ func (a occurrence) before(b occurrence) bool {
 	return a.m.StartColumn < b.m.StartColumn
 }
 
+// carried reports whether one of the parents' blobs at a path holds the secret too.
+func carried(prev []BlobID, holders map[BlobID]bool) bool {
+	for _, p := range prev {
+		if holders[p] {
+			return true
+		}
+	}
+	return false
+}
+
 // fold turns hits into findings: one per (rule, secret), each with its locations ordered by
-// introduction. At each path only the version that introduced the secret there counts: a later
-// version still holding the line did not introduce it again (gitleaks, reading diffs, agrees).
-// Allowlists and ignore entries then apply to those introductions.
+// introduction. Only commits that brought the secret to a path count, not later commits that
+// carried it along (gitleaks, reading diffs, agrees). Allowlists and ignore entries then apply
+// to those introductions.
 func (e *Engine) fold(hits []hit) []Finding {
 	type group struct {
 		fp   string
@@ -460,7 +471,7 @@ func (e *Engine) fold(hits []hit) []Finding {
 		}
 		for oi, o := range origins {
 			path, commit := originKey(o)
-			g.occs = append(g.occs, occurrence{m: h.m, o: o, blob: h.blob.order, origin: oi, path: path, commit: commit, pathOnly: h.path})
+			g.occs = append(g.occs, occurrence{m: h.m, o: o, blobID: h.blob.id, blob: h.blob.order, origin: oi, path: path, commit: commit, pathOnly: h.path})
 		}
 	}
 
@@ -475,14 +486,19 @@ func (e *Engine) fold(hits []hit) []Finding {
 			continue
 		}
 		sort.SliceStable(g.occs, func(a, b int) bool { return g.occs[a].before(g.occs[b]) })
-		firstAt := map[string]int{}
+		// A commit whose parent already held the secret at the same path only carried it
+		// along (or moved it within the file): that is no new location. Re-adding it after a
+		// removal, or adding it independently on another branch, is.
+		holders := map[BlobID]bool{}
+		for _, oc := range g.occs {
+			holders[oc.blobID] = true
+		}
 		seen := map[[4]any]bool{}
 		var kept []occurrence
 		for _, oc := range g.occs {
-			if b, ok := firstAt[oc.path]; ok && b != oc.blob {
+			if gitO, ok := oc.o.(GitOrigin); ok && carried(gitO.PrevBlobs, holders) {
 				continue
 			}
-			firstAt[oc.path] = oc.blob
 			dup := [4]any{oc.path, oc.commit, oc.m.StartLine, oc.m.StartColumn}
 			if seen[dup] {
 				continue

@@ -93,7 +93,13 @@ func history() sliceSource {
 			lines = append(lines, "-----BEGIN "+pem, "MIIEowIBAAKCAQEA"+strings.Repeat("q", 48), strings.Repeat("Zm9vYmFy", 8), "-----END "+pem)
 		}
 		content := strings.Join(lines, "\n") + "\n"
-		src = append(src, gitBlob(fmt.Sprintf("%040d", i), "config.go", content))
+		b := gitBlob(fmt.Sprintf("%040d", i), "config.go", content)
+		if i > 0 {
+			o := b.Origin.(GitOrigin)
+			o.PrevBlobs = []BlobID{src[len(src)-1].ID}
+			b.Origin = o
+		}
+		src = append(src, b)
 	}
 	// The same token, later, in another file on another branch: one finding, two places.
 	src = append(src, gitBlob(fmt.Sprintf("%040d", 99), "deploy/env.sh", "#!/bin/sh\nexport X=1\ntoken := \""+fakeToken(1)+"\"\n"))

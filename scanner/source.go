@@ -41,6 +41,9 @@ type GitOrigin struct {
 	Email   string
 	Date    time.Time // author date
 	Message string    // first line of the commit message
+	// PrevBlobs are the blobs at Path in the commit's parents: the engine tells a secret the
+	// commit brought from one it only carried along.
+	PrevBlobs []BlobID
 }
 
 // Kind implements Origin.

@@ -674,6 +674,7 @@ func (r *gitRun) catFileWorkers(ctx context.Context, cf *catFile, jobs <-chan *g
 type introduced struct {
 	path string
 	hash plumbing.Hash
+	prev []plumbing.Hash // the blobs at path in the commit's parents, where it had one
 }
 
 func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs chan<- *gitItem, tokens chan<- struct{}) {
@@ -717,6 +718,9 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 		for _, e := range entries {
 			it := &gitItem{id: e.hash, origin: c.origin}
 			it.origin.Path = e.path
+			for _, p := range e.prev {
+				it.origin.PrevBlobs = append(it.origin.PrevBlobs, BlobID(p))
+			}
 			_, known := seen[e.hash]
 			_, wasUnread := unread[e.hash]
 			switch {
@@ -844,16 +848,14 @@ func (r *gitRun) diff(c *commitNode, prefix string, tree plumbing.Hash, parents 
 				same = true
 				break
 			}
-			if dir {
-				subs = append(subs, pe.hash)
-			}
+			subs = append(subs, pe.hash)
 		}
 		switch {
 		case same:
 		case dir:
 			r.diff(c, prefix+e.name+"/", e.hash, subs, out, errs)
 		default:
-			*out = append(*out, introduced{path: prefix + e.name, hash: e.hash})
+			*out = append(*out, introduced{path: prefix + e.name, hash: e.hash, prev: subs})
 		}
 	}
 }

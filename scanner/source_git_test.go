@@ -383,7 +383,8 @@ func TestGitSourceOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := scanner.GitOrigin{Commit: c2, Path: "a", Author: "Ann", Email: "ann@example.com", Date: gittest.Epoch.Add(time.Hour), Message: "add key"}
+	want := scanner.GitOrigin{Commit: c2, Path: "a", Author: "Ann", Email: "ann@example.com", Date: gittest.Epoch.Add(time.Hour), Message: "add key",
+		PrevBlobs: []scanner.BlobID{scanner.HashBlob([]byte("1"))}}
 	if len(got) != 2 {
 		t.Fatalf("got %d origins, want 2", len(got))
 	}

@@ -627,3 +627,42 @@ func TestBaselineAndConfigNotScanned(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+// TestLocationsAreIntroductions: a location is a commit that brought the secret to a path. A
+// later commit that only carries it along is none; re-adding it after a removal, or adding it
+// independently on another branch, is one; ignoring one introduction leaves the others.
+func TestLocationsAreIntroductions(t *testing.T) {
+	line := "T=" + fakeToken(95) + "\n"
+	r := gittest.New(t)
+	base := r.Commit(map[string]string{"a.env": "A=1\n"}, "base")
+	r.Branch("other")
+	added := r.Commit(map[string]string{"a.env": "A=1\n" + line}, "add")
+	r.Commit(map[string]string{"a.env": "A=2\n" + line}, "edit another line")
+	r.Commit(map[string]string{"a.env": "A=2\n"}, "remove")
+	readded := r.Commit(map[string]string{"a.env": "A=3\n" + line}, "add again")
+	r.Checkout("other")
+	independent := r.Commit(map[string]string{"a.env": "B=1\n" + line}, "same secret on another branch")
+	_ = base
+
+	rep, _ := scanJSON(t, "scan", "git", r.Path())
+	want := [][]loc{{{"github-pat", added, "a.env", 2}, {"github-pat", independent, "a.env", 2}, {"github-pat", readded, "a.env", 2}}}
+	got := locations(rep)
+	for _, g := range got {
+		sort.Slice(g, func(i, j int) bool { return g[i].Commit < g[j].Commit })
+	}
+	for _, w := range want {
+		sort.Slice(w, func(i, j int) bool { return w[i].Commit < w[j].Commit })
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("locations (-want +got):\n%s", diff)
+	}
+
+	writeFile(t, filepath.Join(r.Path(), ".gitleaksignore"), added+":a.env:github-pat:2\n")
+	rep, res := scanJSON(t, "scan", "git", r.Path())
+	if res.code != exitFindings {
+		t.Fatalf("ignoring one introduction hid the others: exit %d", res.code)
+	}
+	if n := len(rep.Findings[0].Locations); n != 2 {
+		t.Errorf("after ignoring one introduction: %d locations, want 2", n)
+	}
+}
