@@ -327,11 +327,57 @@ func (e *Engine) dispatch(ctx context.Context, st *blobState, content []byte, pr
 			}
 		}
 		a, b := max(0, i-contextLines), min(n-1, last+contextLines)
-		j.runs = append(j.runs, [2]int{starts[a], starts[b+1]})
-		j.offsets = append(j.offsets, a)
+		a, b = widenToBlock(content, starts, a, b)
+		if k := len(j.runs) - 1; k >= 0 && starts[a] <= j.runs[k][1] {
+			j.runs[k][1] = max(j.runs[k][1], starts[b+1]) // a widened run reached the last one
+		} else {
+			j.runs = append(j.runs, [2]int{starts[a], starts[b+1]})
+			j.offsets = append(j.offsets, a)
+		}
 		i = last + 1
 	}
 	return hashes, send(j)
+}
+
+// maxBlockLines bounds how far widenToBlock looks for the edges of a block: a 16384-bit RSA key
+// in PEM is about 200 lines.
+const maxBlockLines = 256
+
+var (
+	blockBegin = []byte("-----BEGIN")
+	blockEnd   = []byte("-----END")
+)
+
+// widenToBlock grows the run of lines a..b to the BEGIN and END lines of a PEM-style block it
+// lies in, so that a key whose body was edited in the middle is scanned whole, as its rule
+// needs. A blank line or the other marker ends the search, so ordinary text costs a few lines.
+func widenToBlock(content []byte, starts []int, a, b int) (int, int) {
+	n := len(starts) - 1
+	line := func(i int) []byte { return bytes.TrimRight(content[starts[i]:starts[i+1]], "\r\n") }
+	begin := -1
+	for i := a; i >= 0 && i > a-maxBlockLines; i-- {
+		l := line(i)
+		if bytes.Contains(l, blockBegin) {
+			begin = i
+			break
+		}
+		if len(bytes.TrimSpace(l)) == 0 || i < a && bytes.Contains(l, blockEnd) {
+			break
+		}
+	}
+	if begin < 0 {
+		return a, b
+	}
+	for i := b; i < n && i < b+maxBlockLines; i++ {
+		l := line(i)
+		if bytes.Contains(l, blockEnd) {
+			return begin, i
+		}
+		if len(bytes.TrimSpace(l)) == 0 || i > b && bytes.Contains(l, blockBegin) {
+			break
+		}
+	}
+	return begin, b
 }
 
 // relocate finds, for every line that was not scanned because an earlier blob held the same

@@ -90,7 +90,19 @@ func history() sliceSource {
 			lines = kept // the token line goes away again
 		case 20:
 			pem := "RSA PRIVATE" + " KEY-----" // split so the source itself holds no key
-			lines = append(lines, "-----BEGIN "+pem, "MIIEowIBAAKCAQEA"+strings.Repeat("q", 48), strings.Repeat("Zm9vYmFy", 8), "-----END "+pem)
+			lines = append(lines, "-----BEGIN "+pem, "MIIEowIBAAKCAQEA"+strings.Repeat("q", 48))
+			for k := 0; k < 10; k++ {
+				lines = append(lines, strings.Repeat(fmt.Sprintf("Zm9v%04d", k), 8))
+			}
+			lines = append(lines, "-----END "+pem)
+		case 30:
+			// A new key that differs from the old one only in the middle of its body: the
+			// BEGIN line is far from the one changed line.
+			for k, l := range lines {
+				if strings.HasPrefix(l, "Zm9v0005") {
+					lines[k] = strings.Repeat("YmFy0005", 8)
+				}
+			}
 		}
 		content := strings.Join(lines, "\n") + "\n"
 		b := gitBlob(fmt.Sprintf("%040d", i), "config.go", content)
