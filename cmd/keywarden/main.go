@@ -36,7 +36,7 @@ func toolVersion() string {
 	return "dev"
 }
 
-// exitError carries an exit code out of a RunE without printing twice.
+// exitCodeError carries an exit code out of a RunE without printing twice.
 type exitCodeError struct {
 	code int
 	err  error // nil when only the code matters (findings)
