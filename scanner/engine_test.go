@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/scanner/gittest"
 )
 
 // fakeToken builds a GitHub-PAT-shaped test value at run time, so that no secret-looking
@@ -344,3 +348,50 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelMidScan cancels a real git scan after a few blobs: Run returns the context's error,
+// and neither goroutines nor a git cat-file process are left behind.
+func TestCancelMidScan(t *testing.T) {
+	r := gittest.New(t)
+	for i := 0; i < 30; i++ {
+		r.Commit(map[string]string{fmt.Sprintf("f%d.txt", i): strings.Repeat(fmt.Sprintf("line %d\n", i), 50)}, "c")
+	}
+	for _, reader := range []string{ReaderGoGit, ReaderGit} {
+		t.Run(reader, func(t *testing.T) {
+			if _, err := exec.LookPath("git"); err != nil && reader == ReaderGit {
+				t.Skip("no git binary")
+			}
+			before := runtime.NumGoroutine()
+			ctx, cancel := context.WithCancel(context.Background())
+			src, closeFn, err := OpenGit(ctx, r.Path(), GitOptions{Reader: reader})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			counting := sourceFunc(func(ctx context.Context, yield func(Blob) error) error {
+				return src.Blobs(ctx, func(b Blob) error {
+					if n++; n == 5 {
+						cancel()
+					}
+					return yield(b)
+				})
+			})
+			_, err = newTestEngine(t).Run(ctx, counting)
+			closeFn()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if g := runtime.NumGoroutine(); g > before {
+				t.Errorf("%d goroutines after the scan, %d before", g, before)
+			}
+		})
+	}
+}
+
+type sourceFunc func(ctx context.Context, yield func(Blob) error) error
+
+func (f sourceFunc) Blobs(ctx context.Context, yield func(Blob) error) error { return f(ctx, yield) }

@@ -666,3 +666,14 @@ func TestLocationsAreIntroductions(t *testing.T) {
 		t.Errorf("after ignoring one introduction: %d locations, want 2", n)
 	}
 }
+
+func TestQuietKeepsStderrEmpty(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "x.env"), "T="+fakeToken(96)+"\n")
+	for _, format := range report.Formats {
+		res := keywarden(t, "scan", "dir", dir, "--quiet", "--format", format)
+		if res.code != exitFindings || res.stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and nothing", format, res.code, res.stderr)
+		}
+	}
+}
