@@ -17,19 +17,7 @@ import (
 	"github.com/keywarden/keywarden/scanner/gittest"
 )
 
-// fakeToken builds a GitHub-PAT-shaped test value at run time, so that no secret-looking
-// literal sits in the source and keywarden scans its own tree clean.
-func fakeToken(seed int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	var b strings.Builder
-	b.WriteString("gh" + "p_")
-	x := uint32(seed*2654435761 + 12345)
-	for i := 0; i < 36; i++ {
-		x = x*1664525 + 1013904223
-		b.WriteByte(alphabet[int(x>>24)%len(alphabet)])
-	}
-	return b.String()
-}
+var fakeToken = gittest.FakeToken
 
 // sliceSource yields prepared blobs in order, the way a git source does.
 type sliceSource []Blob
