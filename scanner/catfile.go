@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -79,36 +80,47 @@ func (c *catFile) finish() { c.in.Close() }
 // wait reaps the process.
 func (c *catFile) wait() { _ = c.cmd.Wait() }
 
-// read reads the answer for id. ok is false when git could not answer (it exited, say on a
-// corrupt object), and the caller reads this object and the rest with go-git instead, which
-// reports such objects precisely.
-func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int64, missing bool, ok bool) {
+// read reads the answer for id: its content, or why there is none (SkipMissing, SkipTooLarge,
+// SkipBinary). ok is false when git could not answer (it exited, say on a corrupt object), and
+// the caller reads this object and the rest with go-git instead, which reports such objects
+// precisely.
+func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int64, skip string, ok bool) {
 	header, err := c.out.ReadString('\n')
 	if err != nil {
-		return nil, 0, false, false
+		return nil, 0, "", false
 	}
 	fields := strings.Fields(header)
 	if len(fields) == 2 && fields[1] == "missing" && fields[0] == id.String() {
-		return nil, 0, true, true
+		return nil, 0, SkipMissing, true
 	}
 	if len(fields) != 3 || fields[0] != id.String() || fields[1] != "blob" {
-		return nil, 0, false, false
+		return nil, 0, "", false
 	}
 	size, err = strconv.ParseInt(fields[2], 10, 64)
 	if err != nil || size < 0 {
-		return nil, 0, false, false
+		return nil, 0, "", false
 	}
 	if limit > 0 && size > limit {
 		if _, err := c.out.Discard(int(size) + 1); err != nil {
-			return nil, 0, false, false
+			return nil, 0, "", false
 		}
-		return nil, size, false, true
+		return nil, size, SkipTooLarge, true
+	}
+	// A large binary (an image, a wasm module) need not be copied out of the pipe to be
+	// skipped: its first bytes say so, as they do for the engine.
+	if size > 1<<16 {
+		if head, err := c.out.Peek(sniffLen); err == nil && bytes.IndexByte(head, 0) >= 0 {
+			if _, err := c.out.Discard(int(size) + 1); err != nil {
+				return nil, 0, "", false
+			}
+			return nil, size, SkipBinary, true
+		}
 	}
 	content = make([]byte, size+1)
 	if _, err := io.ReadFull(c.out, content); err != nil || content[size] != '\n' {
-		return nil, 0, false, false
+		return nil, 0, "", false
 	}
-	return content[:size:size], size, false, true
+	return content[:size:size], size, "", true
 }
 
 // growPipe asks for a 1 MiB pipe from git (Linux; elsewhere a no-op), so that git and the

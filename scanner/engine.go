@@ -179,7 +179,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		for _, m := range e.Detector.PathMatches(path, commit) {
 			pathHit = append(pathHit, hit{blob: st, m: m, path: true, porig: b.Origin})
 		}
-		if known && !(st.unread && b.Content != nil) {
+		// A blob seen so far only at excluded paths is read the first time it turns up
+		// elsewhere: that yield brings its content or the reason there is none.
+		if known && !(st.unread && (b.Content != nil || b.Skip != "")) {
 			return nil
 		}
 		if b.Skip == SkipExcluded {
@@ -187,6 +189,11 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			return nil
 		}
 		st.unread = false
+		if b.Skip == SkipBinary {
+			// The source sniffed it; count it as the engine counts the binaries it sniffs.
+			stats.Blobs++
+			stats.Bytes += b.Size
+		}
 		if b.Skip != "" || b.Content == nil && b.Size > 0 {
 			reason := b.Skip
 			if reason == "" {

@@ -642,17 +642,17 @@ func (r *gitRun) catFileWorkers(ctx context.Context, cf *catFile, jobs <-chan *g
 			if ctx.Err() == nil {
 				viaGoGit := !p.asked || fallback
 				if !viaGoGit {
-					content, size, missing, ok := cf.read(it.id, limit)
+					content, size, skip, ok := cf.read(it.id, limit)
 					switch {
 					case !ok:
 						fallback, viaGoGit = true, true
 						_ = cf.cmd.Process.Kill() // unblocks the feeder, whose writes now fail
-					case missing:
+					case skip == SkipMissing:
 						// git also says "missing" for a corrupt loose object; go-git tells
 						// the two apart, and a missing object is rare enough to ask twice.
 						viaGoGit = true
-					case content == nil:
-						it.size, it.skip = size, SkipTooLarge
+					case skip != "":
+						it.size, it.skip = size, skip
 					default:
 						it.size, it.content = size, content
 					}

@@ -422,7 +422,11 @@ func blobHash(t *testing.T, r *gittest.Repo, commit, path string) string {
 // and a loose part, and a blob over the size limit.
 func TestGitReadersAgree(t *testing.T) {
 	r := gittest.New(t)
-	r.Commit(map[string]string{"a.env": "T=" + fakeToken(60) + "\n", "big.dat": strings.Repeat("z", 4096)}, "one")
+	r.Commit(map[string]string{
+		"a.env":      "T=" + fakeToken(60) + "\n",
+		"big.dat":    strings.Repeat("z", 300<<10),                                     // over --max-file-size
+		"model.onnx": "\x00\x01" + strings.Repeat("q", 100<<10) + fakeToken(65) + "\n", // a large binary
+	}, "one")
 	r.Branch("side")
 	r.Commit(map[string]string{"a.env": "T=" + fakeToken(61) + "\n"}, "two")
 	r.Checkout("side")
@@ -437,7 +441,7 @@ func TestGitReadersAgree(t *testing.T) {
 	_ = side
 
 	scan := func(reader string) *report.JSONReport {
-		rep, res := scanJSON(t, "scan", "git", r.Path(), "--git-reader", reader, "--max-file-size", "1KiB")
+		rep, res := scanJSON(t, "scan", "git", r.Path(), "--git-reader", reader, "--max-file-size", "200KiB")
 		if res.code != exitFindings {
 			t.Fatalf("%s: exit %d: %s", reader, res.code, res.stderr)
 		}
@@ -446,8 +450,8 @@ func TestGitReadersAgree(t *testing.T) {
 		return rep
 	}
 	goGit := scan("go-git")
-	if len(goGit.Findings) != 5 || len(goGit.Skipped) != 1 {
-		t.Fatalf("go-git reader: %d findings, %d skipped; want 5 and 1", len(goGit.Findings), len(goGit.Skipped))
+	if len(goGit.Findings) != 5 || len(goGit.Skipped) != 2 {
+		t.Fatalf("go-git reader: %d findings, %d skipped; want 5 and 2 (too large, binary)", len(goGit.Findings), len(goGit.Skipped))
 	}
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git binary: the cat-file reader is not used here")
@@ -576,6 +580,20 @@ func TestExcludedPaths(t *testing.T) {
 	}
 	if len(rep.Skipped) != 0 {
 		t.Errorf("excluded paths reported as skipped: %+v", rep.Skipped)
+	}
+
+	// Content met first at an excluded path and then elsewhere too large to read is reported
+	// as skipped there, not lost.
+	big := strings.Repeat("y", 4096)
+	r.Commit(map[string]string{"node_modules/blob.dat": big}, "vendored blob")
+	r.Commit(map[string]string{"assets/blob.dat": big}, "copied out")
+	rep, _ = scanJSON(t, "scan", "git", r.Path(), "--max-file-size", "1KiB")
+	var skipped []string
+	for _, sk := range rep.Skipped {
+		skipped = append(skipped, sk.Path[strings.Index(sk.Path, ":")+1:]+" "+sk.Reason)
+	}
+	if diff := cmp.Diff([]string{"assets/blob.dat too-large"}, skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
 	}
 
 	dir := t.TempDir()
