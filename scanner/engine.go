@@ -174,10 +174,17 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			blobs[b.ID] = st
 			order = append(order, st)
 		}
-		st.origins = append(st.origins, b.Origin)
 		path, commit := originKey(b.Origin)
-		for _, m := range e.Detector.PathMatches(path, commit) {
-			pathHit = append(pathHit, hit{blob: st, m: m, path: true, porig: b.Origin})
+		if b.Base {
+			st.origins = append(st.origins, baseOrigin{b.Origin})
+			if b.Content == nil {
+				return nil // nothing to compare against; the change is scanned whole
+			}
+		} else {
+			st.origins = append(st.origins, b.Origin)
+			for _, m := range e.Detector.PathMatches(path, commit) {
+				pathHit = append(pathHit, hit{blob: st, m: m, path: true, porig: b.Origin})
+			}
 		}
 		// A blob seen so far only at excluded paths is read the first time it turns up
 		// elsewhere: that yield brings its content or the reason there is none.
@@ -206,6 +213,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		stats.Blobs++
 		stats.Bytes += int64(len(b.Content))
 		if bytes.IndexByte(b.Content[:min(len(b.Content), sniffLen)], 0) >= 0 {
+			if b.Base {
+				return nil
+			}
 			stats.Skipped++
 			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: SkipBinary, Size: int64(len(b.Content))})
 			return nil
@@ -433,6 +443,8 @@ func equalHashes(a, b []uint64) bool {
 // originKey gives the path and commit allowlists and ignore entries are matched against.
 func originKey(o Origin) (path, commit string) {
 	switch o := o.(type) {
+	case baseOrigin:
+		return originKey(o.Origin)
 	case GitOrigin:
 		return o.Path, o.Commit
 	case DirOrigin:
@@ -461,6 +473,9 @@ func location(o Origin, m rules.Match) Location {
 	}
 	return loc
 }
+
+// baseOrigin is where base content (Blob.Base) was: its secrets are known, never reported.
+type baseOrigin struct{ Origin }
 
 // occurrence is one place a (rule, secret) was matched, before allowlists and ignore entries.
 type occurrence struct {
@@ -549,7 +564,10 @@ func (e *Engine) fold(hits []hit) []Finding {
 		seen := map[[4]any]bool{}
 		var kept []occurrence
 		for _, oc := range g.occs {
-			if gitO, ok := oc.o.(GitOrigin); ok && carried(gitO.PrevBlobs, holders) {
+			if _, base := oc.o.(baseOrigin); base {
+				continue
+			}
+			if po, ok := oc.o.(interface{ prevBlobs() []BlobID }); ok && carried(po.prevBlobs(), holders) {
 				continue
 			}
 			dup := [4]any{oc.path, oc.commit, oc.m.StartLine, oc.m.StartColumn}

@@ -49,6 +49,8 @@ type GitOrigin struct {
 // Kind implements Origin.
 func (o GitOrigin) Kind() string { return "git" }
 
+func (o GitOrigin) prevBlobs() []BlobID { return o.PrevBlobs }
+
 // String implements Origin.
 func (o GitOrigin) String() string {
 	c := o.Commit
@@ -94,6 +96,10 @@ type Blob struct {
 	Origin  Origin
 	Skip    string // one of the Skip* reasons; Content is nil when set
 	Size    int64  // content size, known even when skipped
+	// Base marks content the scan compares against but does not report: the version a
+	// changed file had before the scanned range (or the staged change) began. The engine
+	// learns its lines and secrets so that only what the change brings is reported.
+	Base bool
 }
 
 // Source yields blobs. Blobs calls yield from one goroutine at a time, in the order blobs were

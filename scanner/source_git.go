@@ -32,6 +32,14 @@ import (
 type GitOptions struct {
 	Range       string    // "A..B": commits reachable from B and not from A
 	Branch      string    // only this ref (branch, tag, remote ref, or any rev go-git resolves)
+	// Starts are revisions to scan the history of, instead of every ref; an empty non-nil
+	// slice scans nothing (a pre-push that only deletes).
+	Starts []string
+	// Not are revisions whose history is left out, as with git's --not.
+	Not []string
+	// NotRemotes leaves out history reachable from any remote-tracking ref (refs/remotes/*):
+	// what a remote already has.
+	NotRemotes bool
 	Since       time.Time // only commits whose committer date is >= Since
 	MaxFileSize int64     // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
 	Workers     int       // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
@@ -177,31 +185,60 @@ func localPathOf(target string) string {
 }
 
 func (s *GitSource) resolveStarts() error {
+	o := s.opts
 	switch {
-	case s.opts.Range != "" && s.opts.Branch != "":
-		return fmt.Errorf("resolving range %q: cannot be combined with branch %q", s.opts.Range, s.opts.Branch)
-	case s.opts.Range != "":
-		a, b, ok := strings.Cut(s.opts.Range, "..")
+	case o.Range != "" && (o.Branch != "" || len(o.Starts) > 0):
+		return fmt.Errorf("resolving range %q: cannot be combined with a branch or start points", o.Range)
+	case o.Branch != "" && len(o.Starts) > 0:
+		return fmt.Errorf("resolving branch %q: cannot be combined with start points", o.Branch)
+	}
+	starts, nots := o.Starts, o.Not
+	if o.Range != "" {
+		a, b, ok := strings.Cut(o.Range, "..")
 		if !ok || strings.HasPrefix(b, ".") {
-			return fmt.Errorf("resolving range %q: want A..B", s.opts.Range)
+			return fmt.Errorf("resolving range %q: want A..B", o.Range)
 		}
 		// Like git, an empty side means HEAD.
-		a, b = cmp.Or(a, "HEAD"), cmp.Or(b, "HEAD")
-		ha, err := resolveRev(s.repo, a)
+		starts, nots = []string{cmp.Or(b, "HEAD")}, append([]string{cmp.Or(a, "HEAD")}, nots...)
+	}
+	if o.Branch != "" {
+		starts = []string{o.Branch}
+	}
+	for _, rev := range starts {
+		h, err := resolveRev(s.repo, rev)
 		if err != nil {
 			return err
 		}
-		hb, err := resolveRev(s.repo, b)
+		s.starts = append(s.starts, h)
+	}
+	if starts != nil && s.starts == nil {
+		s.starts = []plumbing.Hash{} // start points given, none of them: nothing to scan
+	}
+	for _, rev := range nots {
+		h, err := resolveRev(s.repo, rev)
 		if err != nil {
 			return err
 		}
-		s.starts, s.excludes = []plumbing.Hash{hb}, []plumbing.Hash{ha}
-	case s.opts.Branch != "":
-		h, err := resolveRev(s.repo, s.opts.Branch)
+		s.excludes = append(s.excludes, h)
+	}
+	if o.NotRemotes {
+		refs, err := s.repo.Storer.IterReferences()
 		if err != nil {
-			return err
+			return fmt.Errorf("listing remote refs: %w", err)
 		}
-		s.starts = []plumbing.Hash{h}
+		defer refs.Close()
+		err = refs.ForEach(func(ref *plumbing.Reference) error {
+			if !ref.Name().IsRemote() || ref.Type() != plumbing.HashReference {
+				return nil
+			}
+			if h, typ, err := peel(s.repo.Storer, ref.Hash()); err == nil && typ == plumbing.CommitObject {
+				s.excludes = append(s.excludes, h)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("listing remote refs: %w", err)
+		}
 	}
 	return nil
 }
@@ -509,6 +546,7 @@ type gitItem struct {
 	noBlob  bool
 	// excluded: the first sighting of a blob at an excluded path, yielded unread.
 	excluded bool
+	base     bool // content from before the scanned history, for comparison (Blob.Base)
 }
 
 // emit diffs commits in order on one goroutine, inflates first sightings on Workers goroutines,
@@ -587,7 +625,7 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		if it.missing {
 			r.noteMissing(it.id)
 		}
-		b := Blob{ID: BlobID(it.id), Origin: it.origin}
+		b := Blob{ID: BlobID(it.id), Origin: it.origin, Base: it.base}
 		switch {
 		case it.first:
 			b.Content, b.Skip, b.Size = it.content, it.skip, it.size
@@ -714,6 +752,34 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 		// Tree order is path order for well-formed trees; sort in case a tree is not.
 		if !slices.IsSortedFunc(entries, func(a, b introduced) int { return strings.Compare(a.path, b.path) }) {
 			slices.SortStableFunc(entries, func(a, b introduced) int { return strings.Compare(a.path, b.path) })
+		}
+		// A commit at the edge of the scanned part of history (a range's first commits) is
+		// compared against content the scan never read: its parents' versions of the files it
+		// changes are read first as base content, so only what it brings is reported.
+		edge := false
+		for _, p := range c.parents {
+			edge = edge || !p.included
+		}
+		for _, e := range entries {
+			if !edge || excluded != nil && excluded(e.path) {
+				continue
+			}
+			for _, p := range e.prev {
+				if _, known := seen[p]; known {
+					continue
+				}
+				seen[p] = struct{}{}
+				it := &gitItem{id: p, origin: GitOrigin{Commit: c.origin.Commit, Path: e.path}, base: true, first: true, ready: make(chan struct{})}
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				jobs <- it
+				if !send(it) {
+					return
+				}
+			}
 		}
 		for _, e := range entries {
 			it := &gitItem{id: e.hash, origin: c.origin}

@@ -26,6 +26,11 @@ type yield struct {
 	Content string
 	Skip    string
 	Repeat  bool // a later sighting: no content, only another origin
+	Base    bool // content from before the scanned history, for comparison only
+}
+
+func base(commit, path, content string) yield {
+	return yield{Commit: commit, Path: path, Content: content, Base: true}
 }
 
 func intro(commit, path, content string) yield {
@@ -62,7 +67,7 @@ func collect(src scanner.Source) ([]yield, error) {
 		if !ok {
 			return fmt.Errorf("origin %T, want GitOrigin", b.Origin)
 		}
-		y := yield{Commit: o.Commit, Path: o.Path, Content: string(b.Content), Skip: b.Skip, Repeat: seen[b.ID]}
+		y := yield{Commit: o.Commit, Path: o.Path, Content: string(b.Content), Skip: b.Skip, Repeat: seen[b.ID], Base: b.Base}
 		seen[b.ID] = true
 		got = append(got, y)
 		return nil
@@ -203,7 +208,9 @@ var gitCases = []gitCase{
 			c4 := r.Commit(map[string]string{"a": "1"}, "revert to old content")
 			c5 := r.Commit(map[string]string{"c": "5"}, "five")
 			return r, scanner.GitOptions{Range: "main..feat"}, []yield{
-				// Content from before the range is new to the range, so it is yielded in full.
+				// Content from before the range is new to the range, so it is yielded in full,
+				// after the version it replaced, which is compared against but not reported.
+				base(c4, "a", "3"),
 				intro(c4, "a", "1"),
 				intro(c5, "c", "5"),
 			}
@@ -217,7 +224,38 @@ var gitCases = []gitCase{
 			c2 := r.Commit(map[string]string{"a": "2"}, "two")
 			c3 := r.Commit(map[string]string{"b": "3"}, "three")
 			r.Commit(map[string]string{"a": "4"}, "four")
-			return r, scanner.GitOptions{Range: c1 + ".." + c3}, []yield{intro(c2, "a", "2"), intro(c3, "b", "3")}
+			return r, scanner.GitOptions{Range: c1 + ".." + c3}, []yield{base(c2, "a", "1"), intro(c2, "a", "2"), intro(c3, "b", "3")}
+		},
+	},
+	{
+		name: "not leaves out the history of other revisions",
+		build: func(t *testing.T) (*gittest.Repo, scanner.GitOptions, []yield) {
+			r := gittest.New(t)
+			r.Commit(map[string]string{"a": "1"}, "one")
+			r.Branch("other")
+			r.Checkout("other")
+			r.Commit(map[string]string{"o": "other"}, "other")
+			r.Checkout("main")
+			c3 := r.Commit(map[string]string{"b": "2"}, "three")
+			return r, scanner.GitOptions{Branch: "main", Not: []string{"other"}}, []yield{intro(c3, "b", "2")}
+		},
+	},
+	{
+		name: "start points with remote-tracking refs left out",
+		build: func(t *testing.T) (*gittest.Repo, scanner.GitOptions, []yield) {
+			r := gittest.New(t)
+			c1 := r.Commit(map[string]string{"a": "1"}, "one")
+			r.Ref("refs/remotes/origin/main", c1)
+			c2 := r.Commit(map[string]string{"a": "2"}, "two")
+			return r, scanner.GitOptions{Starts: []string{c2}, NotRemotes: true}, []yield{base(c2, "a", "1"), intro(c2, "a", "2")}
+		},
+	},
+	{
+		name: "no start points scan nothing",
+		build: func(t *testing.T) (*gittest.Repo, scanner.GitOptions, []yield) {
+			r := gittest.New(t)
+			r.Commit(map[string]string{"a": "1"}, "one")
+			return r, scanner.GitOptions{Starts: []string{}}, nil
 		},
 	},
 	{
@@ -250,7 +288,7 @@ var gitCases = []gitCase{
 			r.Commit(map[string]string{"a": "1", "b": "old"}, "one")
 			c2 := r.Commit(map[string]string{"a": "2"}, "two")
 			c3 := r.Commit(map[string]string{"c": "3"}, "three")
-			return r, scanner.GitOptions{Since: gittest.Epoch.Add(time.Hour)}, []yield{intro(c2, "a", "2"), intro(c3, "c", "3")}
+			return r, scanner.GitOptions{Since: gittest.Epoch.Add(time.Hour)}, []yield{base(c2, "a", "1"), intro(c2, "a", "2"), intro(c3, "c", "3")}
 		},
 	},
 	{

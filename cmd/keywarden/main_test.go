@@ -683,3 +683,35 @@ func TestQuietKeepsStderrEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A range scan reports what the range brings, not secrets its first commits only carry along,
+// even on lines next to an edit, where detection sees them again.
+func TestRangeReportsOnlyWhatItBrings(t *testing.T) {
+	old, fresh := fakeToken(21), fakeToken(22)
+	r := gittest.New(t)
+	r.Commit(map[string]string{"deploy.sh": "#!/bin/sh\nGITHUB_TOKEN=" + old + "\necho deploy\n"}, "old secret")
+	base := r.Commit(map[string]string{"README.md": "hi\n"}, "base")
+	r.Branch("feature")
+	r.Checkout("feature")
+	edit := r.Commit(map[string]string{"deploy.sh": "#!/bin/sh\nGITHUB_TOKEN=" + old + "\necho deploy now\n"}, "edit next to it")
+	add := r.Commit(map[string]string{"new.sh": "GITHUB_TOKEN=" + fresh + "\n"}, "new secret")
+
+	for _, args := range [][]string{
+		{"--range", base + "..feature"},
+		{"--branch", "feature", "--not", "main"},
+	} {
+		rep, _ := scanJSON(t, append([]string{"scan", "git", r.Path()}, args...)...)
+		want := [][]loc{{{"github-pat", add, "new.sh", 1}}}
+		if diff := cmp.Diff(want, locations(rep)); diff != "" {
+			t.Errorf("%v: findings (-want +got):\n%s", args, diff)
+		}
+		if rep.Stats.Commits != 2 {
+			t.Errorf("%v: %d commits scanned, want 2 (%s and %s)", args, rep.Stats.Commits, edit, add)
+		}
+	}
+	// The full history still has both.
+	rep, _ := scanJSON(t, "scan", "git", r.Path())
+	if len(rep.Findings) != 2 {
+		t.Errorf("full history: %d findings, want 2", len(rep.Findings))
+	}
+}

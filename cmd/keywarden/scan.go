@@ -36,6 +36,7 @@ type scanFlags struct {
 	cpuProfile     string
 
 	rangeSpec string
+	not       []string
 	gitReader string
 	branch    string
 	since     string
@@ -81,6 +82,7 @@ func newScanCmd() *cobra.Command {
 	}
 	git.Flags().StringVar(&f.rangeSpec, "range", "", "scan only commits in A..B")
 	git.Flags().StringVar(&f.branch, "branch", "", "scan only history reachable from this ref")
+	git.Flags().StringArrayVar(&f.not, "not", nil, "leave out history reachable from this revision (repeatable)")
 	git.Flags().StringVar(&f.gitReader, "git-reader", "auto", "how blobs are read: auto (git cat-file when git is on PATH, else go-git), go-git, or git")
 	git.Flags().StringVar(&f.since, "since", "", "scan only commits since this date (2006-01-02, RFC 3339, or a duration such as 720h or 30d)")
 
@@ -130,7 +132,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		Workers:        f.workers,
 		MaxDecodeDepth: f.maxDecodeDepth,
 		WholeBlobs:     f.wholeBlobs,
-		Git:            scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch},
+		Git:            scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch, Not: f.not},
 	}
 	switch f.gitReader {
 	case "auto", "":

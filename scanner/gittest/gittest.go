@@ -196,6 +196,12 @@ func (r *Repo) Tag(name, target string) {
 	r.setRef(plumbing.NewHashReference(plumbing.NewTagReferenceName(name), r.resolve(target)))
 }
 
+// Ref points the full reference name (refs/remotes/origin/main, say) at target.
+func (r *Repo) Ref(name, target string) {
+	r.t.Helper()
+	r.setRef(plumbing.NewHashReference(plumbing.ReferenceName(name), r.resolve(target)))
+}
+
 // AnnotatedTag creates a tag object for target (a branch name, commit hash or the hash of
 // another tag object) and ref refs/tags/name pointing at it. It returns the tag object's hash.
 func (r *Repo) AnnotatedTag(name, target, msg string) string {
