@@ -30,8 +30,8 @@ import (
 
 // GitOptions selects the part of a repository's history a GitSource scans.
 type GitOptions struct {
-	Range       string    // "A..B": commits reachable from B and not from A
-	Branch      string    // only this ref (branch, tag, remote ref, or any rev go-git resolves)
+	Range  string // "A..B": commits reachable from B and not from A
+	Branch string // only this ref (branch, tag, remote ref, or any rev go-git resolves)
 	// Starts are revisions to scan the history of, instead of every ref; an empty non-nil
 	// slice scans nothing (a pre-push that only deletes).
 	Starts []string
@@ -39,7 +39,7 @@ type GitOptions struct {
 	Not []string
 	// NotRemotes leaves out history reachable from any remote-tracking ref (refs/remotes/*):
 	// what a remote already has.
-	NotRemotes bool
+	NotRemotes  bool
 	Since       time.Time // only commits whose committer date is >= Since
 	MaxFileSize int64     // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
 	Workers     int       // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
