@@ -112,7 +112,7 @@ func BenchmarkFullHistory(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cfg := *rs.Config()
+		cfg := rs.GitleaksConfig()
 		var findings int
 		for i := 0; i < b.N; i++ {
 			d := detect.NewDetector(cfg)

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"regexp/syntax"
 	"strings"
 	"sync"
@@ -47,13 +49,30 @@ type shape struct {
 var shapes sync.Map // string -> shape
 
 func analyzeCached(expr string, keywords []string) shape {
-	key := expr + "\x00" + strings.Join(keywords, "\x00")
+	key := shapeKey(expr, keywords)
 	if v, ok := shapes.Load(key); ok {
 		return v.(shape)
 	}
-	sh := analyze(expr, keywords)
+	// The default rules' shapes are generated ahead of time (shapes_default.go): analysing
+	// them at every start would cost a pre-commit scan about 40 ms.
+	sh, ok := defaultShapes[key]
+	if !ok {
+		sh = analyze(expr, keywords)
+	}
 	shapes.Store(key, sh)
 	return sh
+}
+
+// shapeKey identifies a regex and keyword list: a digest, so that the generated table stays
+// small.
+func shapeKey(expr string, keywords []string) string {
+	h := sha256.New()
+	h.Write([]byte(expr))
+	for _, k := range keywords {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // analyze decides how a rule with regex expr and (lower-case) keywords may be windowed. It errs

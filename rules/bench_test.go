@@ -59,7 +59,7 @@ func BenchmarkDetect(b *testing.B) {
 	whole := strings.Join(files, "")
 
 	ours := NewDetector(rs, DetectorOptions{})
-	gl := detect.NewDetector(*rs.Config())
+	gl := detect.NewDetector(rs.GitleaksConfig())
 	gl.MaxDecodeDepth = defaultDecodeDepth
 
 	run := func(name string, detect func(string) int) {

@@ -361,7 +361,6 @@ func parseAllowlist(desc, condition string, commits, paths []string, target stri
 		MatchCondition: cond,
 		Commits:        commits,
 		RegexTarget:    target,
-		StopWords:      stopwords,
 	}
 	for _, p := range regexes {
 		re, err := compile(p)
@@ -377,10 +376,32 @@ func parseAllowlist(desc, condition string, commits, paths []string, target stri
 		}
 		a.Paths = append(a.Paths, re)
 	}
+	// Validate builds the stopword trie, which for the default generic rule takes longer than
+	// a whole pre-commit scan; containsStopWord builds it on first use instead. Validate sees a
+	// stand-in that no lower-cased text contains, so that it marks the allowlist validated
+	// (Rule.Validate would otherwise build the trie) and an allowlist of stopwords alone is
+	// still accepted; gitleaks' own ContainsStopWord is never called on it.
+	if len(stopwords) > 0 {
+		a.StopWords = []string{"\x00KEYWARDEN-DEFERRED"}
+	}
 	if err := validateAllowlist(a); err != nil {
 		return nil, err
 	}
+	a.StopWords = lowerUnique(stopwords)
 	return a, nil
+}
+
+// lowerUnique lower-cases and de-duplicates stopwords, as Allowlist.Validate does.
+func lowerUnique(words []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, w := range words {
+		if w = strings.ToLower(w); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // validateAllowlist runs Allowlist.Validate, which joins the regexes with MustCompile: patterns
@@ -541,8 +562,35 @@ func (rs *Ruleset) Rule(id string) (RuleInfo, bool) {
 // Len is the number of rules.
 func (rs *Ruleset) Len() int { return len(rs.ids) }
 
-// Config is the underlying gitleaks configuration; it must not be modified.
+// Config is the underlying gitleaks configuration; it must not be modified. Its allowlists'
+// stopwords are matched by this package only (see containsStopWord): hand GitleaksConfig, not
+// this, to gitleaks' own detector.
 func (rs *Ruleset) Config() *config.Config { return &rs.cfg }
+
+// GitleaksConfig is a copy of the configuration that gitleaks' own detector can run, with the
+// stopword tries it expects built.
+func (rs *Ruleset) GitleaksConfig() config.Config {
+	c := cloneConfig(rs.cfg)
+	rebuild := func(in []*config.Allowlist) []*config.Allowlist {
+		out := make([]*config.Allowlist, len(in))
+		for i, a := range in {
+			out[i] = a
+			if len(a.StopWords) > 0 {
+				na := &config.Allowlist{Description: a.Description, MatchCondition: a.MatchCondition, Commits: a.Commits,
+					Paths: a.Paths, RegexTarget: a.RegexTarget, Regexes: a.Regexes, StopWords: a.StopWords}
+				_ = na.Validate() // a was validated with the same lists
+				out[i] = na
+			}
+		}
+		return out
+	}
+	c.Allowlists = rebuild(c.Allowlists)
+	for id, r := range c.Rules {
+		r.Allowlists = rebuild(r.Allowlists)
+		c.Rules[id] = r
+	}
+	return c
+}
 
 // Path is the config file the rules were loaded from, "" for the defaults.
 func (rs *Ruleset) Path() string { return rs.path }

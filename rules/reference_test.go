@@ -254,7 +254,7 @@ func TestReferenceGitleaks(t *testing.T) {
 	cfg := rs.Config()
 	files, samples, nRules := buildCorpus(cfg)
 
-	gl := detect.NewDetector(*cfg)
+	gl := detect.NewDetector(rs.GitleaksConfig())
 	gl.MaxDecodeDepth = defaultDecodeDepth
 	ours := NewDetector(rs, DetectorOptions{})
 
