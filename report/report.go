@@ -39,7 +39,7 @@ type Writer interface {
 }
 
 // Formats lists the names ByName accepts.
-var Formats = []string{"text", "json", "sarif", "csv"}
+var Formats = []string{"text", "json", "sarif", "csv", "brief"}
 
 // ByName returns the writer for a format name.
 func ByName(format string) (Writer, error) {
@@ -52,6 +52,8 @@ func ByName(format string) (Writer, error) {
 		return SARIF{}, nil
 	case "csv":
 		return CSV{}, nil
+	case "brief":
+		return Brief{}, nil
 	}
 	return nil, fmt.Errorf("unknown report format %q (want one of %v)", format, Formats)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,9 +33,10 @@ type catFile struct {
 	out *bufio.Reader
 }
 
-// startCatFile starts `git cat-file --batch` on gitDir, or returns nil when git is not
-// available and mode allows falling back to go-git.
-func startCatFile(ctx context.Context, gitDir, mode string) (*catFile, error) {
+// startCatFile starts `git <repoArgs> cat-file --batch`, repoArgs naming the repository
+// ("--git-dir", dir or "-C", dir), or returns nil when git is not available and mode allows
+// falling back to go-git.
+func startCatFile(ctx context.Context, repoArgs []string, mode string) (*catFile, error) {
 	if mode == ReaderGoGit {
 		return nil, nil
 	}
@@ -45,7 +47,7 @@ func startCatFile(ctx context.Context, gitDir, mode string) (*catFile, error) {
 		}
 		return nil, nil
 	}
-	cmd := exec.CommandContext(ctx, bin, "--git-dir", gitDir, "cat-file", "--batch")
+	cmd := exec.CommandContext(ctx, bin, append(slices.Clone(repoArgs), "cat-file", "--batch")...)
 	// Replace-objects would make git answer with other content than go-git reads for the id,
 	// and a partial clone would fetch every missing blob from its remote, one by one.
 	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1", "GIT_NO_LAZY_FETCH=1")

@@ -42,6 +42,9 @@ type Engine struct {
 	// Salt keys the content fingerprints, so that a fingerprint is stable for a repository but is
 	// no dictionary oracle for a secret. See FingerprintSalt.
 	Salt string
+	// SaltFunc, when Salt is empty, gives the salt on first need: finding a repository's root
+	// commit walks its whole history, which a clean pre-commit scan should not pay for.
+	SaltFunc func() string
 	// Suppress lists fingerprints and gitleaks-style location keys to leave out.
 	Suppress Suppressions
 	// WholeBlobs turns off line-level dedup: every blob is scanned in full. It exists to check the
@@ -52,8 +55,18 @@ type Engine struct {
 	// Progress, if set, is called from the reading goroutine about every 100ms.
 	Progress func(Stats)
 
-	starts []int  // scratch of dispatch
-	novel  []bool // scratch of dispatch
+	starts   []int  // scratch of dispatch
+	novel    []bool // scratch of dispatch
+	saltOnce sync.Once
+}
+
+func (e *Engine) salt() string {
+	e.saltOnce.Do(func() {
+		if e.Salt == "" && e.SaltFunc != nil {
+			e.Salt = e.SaltFunc()
+		}
+	})
+	return e.Salt
 }
 
 // Suppressions are findings to leave out: whole findings by content fingerprint, single
@@ -210,8 +223,10 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: reason, Size: b.Size})
 			return nil
 		}
-		stats.Blobs++
-		stats.Bytes += int64(len(b.Content))
+		if !b.Base { // compared against, not part of what was scanned
+			stats.Blobs++
+			stats.Bytes += int64(len(b.Content))
+		}
 		if bytes.IndexByte(b.Content[:min(len(b.Content), sniffLen)], 0) >= 0 {
 			if b.Base {
 				return nil
@@ -631,7 +646,7 @@ func (e *Engine) newFinding(m rules.Match, fp string) Finding {
 // rebases, line moves and squashes, and it does not reveal the secret to a dictionary attack
 // without the salt.
 func (e *Engine) fingerprint(ruleID, secret string) string {
-	mac := hmac.New(sha256.New, []byte("keywarden-fingerprint-v1\x00"+e.Salt))
+	mac := hmac.New(sha256.New, []byte("keywarden-fingerprint-v1\x00"+e.salt()))
 	mac.Write([]byte(ruleID))
 	mac.Write([]byte{0})
 	mac.Write([]byte(secret))

@@ -23,7 +23,7 @@ const DefaultMaxFileSize = 10 << 20
 
 // ScanOptions configures Scan.
 type ScanOptions struct {
-	Kind           string // "git" or "dir"
+	Kind           string // "git", "staged" or "dir"
 	Target         string // path or URL
 	Git            GitOptions
 	MaxFileSize    int64  // 0 = DefaultMaxFileSize, <0 = no limit
@@ -68,6 +68,10 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if !isRemote(o.Target) {
 			root = repoWorkTree(o.Target)
 		}
+	case "staged":
+		if root = repoWorkTree(o.Target); root == "" {
+			return nil, fmt.Errorf("scanning staged changes in %q: %w (or a bare one, which has no index to commit from)", o.Target, ErrNotRepo)
+		}
 	case "dir":
 		var err error
 		if abs, err = filepath.Abs(o.Target); err != nil {
@@ -101,9 +105,10 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	}
 
 	var (
-		src     Source
-		salt    string
-		closeFn = func() error { return nil }
+		src      Source
+		salt     string
+		saltFunc func() string
+		closeFn  = func() error { return nil }
 	)
 	switch o.Kind {
 	case "git":
@@ -116,6 +121,12 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		src, closeFn, salt = gs, c, gs.RootCommit()
 		if salt == "" && gs.Shallow() && os.Getenv(SaltEnv) == "" {
 			warn(fmt.Errorf("history is cut short (shallow clone): fingerprints are unsalted and differ from a full clone's; fetch full history or set %s", SaltEnv))
+		}
+	case "staged":
+		src = &StagedSource{Dir: root, MaxFileSize: maxSize, Excluded: det.PathExcluded}
+		saltFunc = func() string {
+			s, _ := RootCommitOf(root)
+			return s
 		}
 	case "dir":
 		salt, _ = RootCommitOf(abs)
@@ -154,6 +165,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		Rules:      rs,
 		Workers:    o.Workers,
 		Salt:       salt,
+		SaltFunc:   saltFunc,
 		Suppress:   supp,
 		WholeBlobs: o.WholeBlobs,
 		Warn:       warn,

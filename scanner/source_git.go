@@ -39,7 +39,10 @@ type GitOptions struct {
 	Not []string
 	// NotRemotes leaves out history reachable from any remote-tracking ref (refs/remotes/*):
 	// what a remote already has.
-	NotRemotes  bool
+	NotRemotes bool
+	// Push, when non-nil, scans exactly the commits a push sends (pre-push hook input); it
+	// cannot be combined with Range, Branch or Starts. An empty non-nil Push scans nothing.
+	Push        []PushUpdate
 	Since       time.Time // only commits whose committer date is >= Since
 	MaxFileSize int64     // blobs larger are yielded with Skip=SkipTooLarge (0 = no limit)
 	Workers     int       // parallel inflation workers (0 = runtime.NumCPU()); go-git reader only
@@ -191,6 +194,14 @@ func (s *GitSource) resolveStarts() error {
 		return fmt.Errorf("resolving range %q: cannot be combined with a branch or start points", o.Range)
 	case o.Branch != "" && len(o.Starts) > 0:
 		return fmt.Errorf("resolving branch %q: cannot be combined with start points", o.Branch)
+	}
+	if o.Push != nil {
+		if o.Range != "" || o.Branch != "" || o.Starts != nil {
+			return errors.New("pre-push input cannot be combined with a range, branch or start points")
+		}
+		var notRemotes bool
+		s.starts, s.excludes, notRemotes = s.pushRevisions(o.Push)
+		o.NotRemotes = o.NotRemotes || notRemotes
 	}
 	starts, nots := o.Starts, o.Not
 	if o.Range != "" {
@@ -559,7 +570,7 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 	}
 	inFlight := 2*workers + 2
 	ctx2, cancel := context.WithCancel(ctx)
-	cf, err := startCatFile(ctx2, r.src.fs.Root(), r.src.opts.Reader)
+	cf, err := startCatFile(ctx2, []string{"--git-dir", r.src.fs.Root()}, r.src.opts.Reader)
 	if err != nil {
 		cancel()
 		r.st.Close()

@@ -58,8 +58,13 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the CLI and maps the outcome to an exit code; it never panics out.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+// run executes the CLI with the process's standard input.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIO executes the CLI and maps the outcome to an exit code; it never panics out.
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "keywarden: internal error: %v\n", r)
@@ -68,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	}()
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -102,6 +108,6 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newScanCmd())
+	root.AddCommand(newScanCmd(), newHookCmd())
 	return root
 }

@@ -37,6 +37,7 @@ type scanFlags struct {
 
 	rangeSpec string
 	not       []string
+	prePush   bool
 	gitReader string
 	branch    string
 	since     string
@@ -83,6 +84,7 @@ func newScanCmd() *cobra.Command {
 	git.Flags().StringVar(&f.rangeSpec, "range", "", "scan only commits in A..B")
 	git.Flags().StringVar(&f.branch, "branch", "", "scan only history reachable from this ref")
 	git.Flags().StringArrayVar(&f.not, "not", nil, "leave out history reachable from this revision (repeatable)")
+	git.Flags().BoolVar(&f.prePush, "pre-push", false, "scan the commits a push sends, read as git's pre-push hook input from stdin")
 	git.Flags().StringVar(&f.gitReader, "git-reader", "auto", "how blobs are read: auto (git cat-file when git is on PATH, else go-git), go-git, or git")
 	git.Flags().StringVar(&f.since, "since", "", "scan only commits since this date (2006-01-02, RFC 3339, or a duration such as 720h or 30d)")
 
@@ -95,7 +97,22 @@ func newScanCmd() *cobra.Command {
 			return runScan(c, f, "dir", args[0])
 		},
 	}
-	scan.AddCommand(git, dir)
+	staged := &cobra.Command{
+		Use:   "staged [PATH]",
+		Short: "Scan what the index adds relative to HEAD (for pre-commit hooks)",
+		Long: "Scans the staged content of added, modified and renamed files, as it will be committed\n" +
+			"(a partly staged file is scanned as staged), and reports only what the change brings:\n" +
+			"secrets already in HEAD's version of a file are not reported again.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			target := "."
+			if len(args) == 1 {
+				target = args[0]
+			}
+			return runScan(c, f, "staged", target)
+		},
+	}
+	scan.AddCommand(git, staged, dir)
 	return scan
 }
 
@@ -104,7 +121,12 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	stderr := c.ErrOrStderr()
 	fail := func(err error) error { return &exitCodeError{code: exitError, err: err} }
 
-	w, err := report.ByName(f.format)
+	// A hook prints a terse report unless asked for another format.
+	format := f.format
+	if (kind == "staged" || f.prePush) && !c.Flags().Changed("format") {
+		format = "brief"
+	}
+	w, err := report.ByName(format)
 	if err != nil {
 		return fail(err)
 	}
@@ -140,6 +162,13 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		opts.Git.Reader = f.gitReader
 	default:
 		return fail(fmt.Errorf("unknown --git-reader %q (want auto, go-git or git)", f.gitReader))
+	}
+	if f.prePush {
+		ups, err := scanner.ParsePrePush(c.InOrStdin())
+		if err != nil {
+			return fail(err)
+		}
+		opts.Git.Push = ups
 	}
 	if f.maxDecodeDepth == 0 {
 		opts.MaxDecodeDepth = -1
@@ -213,7 +242,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if err := writeReport(c, w, res, f, rf); err != nil {
 		return fail(err)
 	}
-	if !f.quiet && (f.format != "text" || f.output != "") {
+	if !f.quiet && (format != "text" && format != "brief" || f.output != "") {
 		fmt.Fprintln(stderr, summary(res))
 	}
 	if scanErr != nil {
@@ -278,7 +307,8 @@ func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanF
 	if rf != nil {
 		return rf.commit(w, res)
 	}
-	res.Color = f.format == "text" && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
+	_, text := w.(report.Text)
+	res.Color = text && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
 	if err := w.Write(c.OutOrStdout(), res); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
