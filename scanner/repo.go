@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -111,12 +112,39 @@ func RootCommitOf(path string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	if _, err := fs.Stat("shallow"); err == nil {
+		return "", false // as rootCommit says for a history cut short
+	}
+	// git walks a long history several times faster than go-git (it has the commit-graph);
+	// go-git answers when git cannot (no git, no HEAD).
+	if root := rootCommitByGit(fs.Root()); root != "" {
+		return root, true
+	}
 	pfs := newPackFS(fs)
 	defer pfs.Close()
 	st := newStorage(pfs, 0)
 	defer st.Close()
 	root := rootCommit(st)
 	return root, root != ""
+}
+
+// rootCommitByGit asks git for the root of HEAD's first-parent history; "" if it cannot say.
+func rootCommitByGit(gitDir string) string {
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return ""
+	}
+	cmd := exec.Command(bin, "--git-dir", gitDir, "rev-list", "--max-parents=0", "--first-parent", "HEAD")
+	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1")
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	root := strings.TrimSpace(string(out))
+	if !plumbing.IsHash(root) {
+		return ""
+	}
+	return root
 }
 
 // rootCommit returns the root of HEAD's first-parent history, or with no HEAD the smallest
