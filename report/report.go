@@ -66,16 +66,16 @@ func (r *Result) secret(f scanner.Finding) string {
 	return f.Redacted()
 }
 
-// usedRules returns the rules the findings name, sorted by ID.
-func (r *Result) usedRules() []rules.RuleInfo {
+// rulesOf returns the rules the given findings (indexes into Findings) name, sorted by ID.
+func (r *Result) rulesOf(findings []int) []rules.RuleInfo {
 	seen := map[string]bool{}
 	var out []rules.RuleInfo
-	for _, f := range r.Findings {
-		if seen[f.RuleID] {
-			continue
+	for _, i := range findings {
+		f := r.Findings[i]
+		if !seen[f.RuleID] {
+			seen[f.RuleID] = true
+			out = append(out, r.ruleFor(f))
 		}
-		seen[f.RuleID] = true
-		out = append(out, r.ruleFor(f))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

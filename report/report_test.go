@@ -324,11 +324,15 @@ func TestUsedRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, ri := range tt.res.usedRules() {
+			all := make([]int, len(tt.res.Findings))
+			for i := range all {
+				all[i] = i
+			}
+			for _, ri := range tt.res.rulesOf(all) {
 				got = append(got, ri.ID)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("usedRules (-want +got):\n%s", diff)
+				t.Errorf("rulesOf (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -55,10 +57,15 @@ func TestSARIFSchema(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				res := tc.res()
 				res.ShowSecrets = show
-				if err := validateSARIF(t, render(t, SARIF{}, res)); err != nil {
+				out := render(t, SARIF{}, res)
+				if err := validateSARIF(t, out); err != nil {
 					t.Errorf("SARIF output is not valid SARIF 2.1.0: %v", err)
 				}
-				if err := res.sarifReport().Validate(); err != nil {
+				rep, err := sarif.FromBytes(out, sarif.WithStrictValidation())
+				if err != nil {
+					t.Fatalf("go-sarif decoding: %v", err)
+				}
+				if err := rep.Validate(); err != nil {
 					t.Errorf("go-sarif Validate: %v", err)
 				}
 			})
@@ -96,15 +103,27 @@ type sarifLog struct {
 	Runs []struct {
 		ColumnKind         string                     `json:"columnKind"`
 		OriginalURIBaseIDs map[string]json.RawMessage `json:"originalUriBaseIds"`
+		AutomationDetails  json.RawMessage            `json:"automationDetails"`
+		Invocations        []sarifInvocationT         `json:"invocations"`
 		Tool               struct {
 			Driver struct {
-				Name    string       `json:"name"`
-				Version string       `json:"version"`
-				Rules   []sarifRuleT `json:"rules"`
+				Name           string       `json:"name"`
+				Version        string       `json:"version"`
+				InformationURI string       `json:"informationUri"`
+				Rules          []sarifRuleT `json:"rules"`
 			} `json:"driver"`
 		} `json:"tool"`
 		Results []sarifResultT `json:"results"`
 	} `json:"runs"`
+}
+
+type sarifInvocationT struct {
+	ExecutionSuccessful bool `json:"executionSuccessful"`
+	Notifications       []struct {
+		Level      string         `json:"level"`
+		Message    sarifText      `json:"message"`
+		Properties map[string]any `json:"properties"`
+	} `json:"toolExecutionNotifications"`
 }
 
 type sarifText struct {
@@ -152,8 +171,13 @@ type sarifRegionT struct {
 
 func readSARIF(t *testing.T, res *Result) sarifLog {
 	t.Helper()
+	return decodeSARIF(t, render(t, SARIF{}, res))
+}
+
+func decodeSARIF(t *testing.T, out []byte) sarifLog {
+	t.Helper()
 	var log sarifLog
-	if err := json.Unmarshal(render(t, SARIF{}, res), &log); err != nil {
+	if err := json.Unmarshal(out, &log); err != nil {
 		t.Fatalf("decoding SARIF: %v", err)
 	}
 	if len(log.Runs) != 1 {
@@ -387,6 +411,7 @@ func TestSARIFRoot(t *testing.T) {
 		{"relative", ".", "", ""},
 		{"relative with root", ".", "/home/dev/app", "file:///home/dev/app/"},
 		{"url", "https://example.invalid/repo.git", "", ""},
+		{"windows", `C:\work\repo`, "", "file:///C:/work/repo/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -403,7 +428,7 @@ func TestSARIFRoot(t *testing.T) {
 			if got.URI != tt.wantURI {
 				t.Errorf("%%SRCROOT%% uri = %q, want %q", got.URI, tt.wantURI)
 			}
-			if !strings.Contains(got.Description.Text, tt.target) {
+			if !strings.Contains(got.Description.Text, strconv.Quote(tt.target)) {
 				t.Errorf("%%SRCROOT%% description %q does not name %q", got.Description.Text, tt.target)
 			}
 			if err := validateSARIF(t, render(t, SARIF{}, res)); err != nil {
@@ -417,23 +442,30 @@ func TestArtifactURI(t *testing.T) {
 	tests := []struct {
 		name    string
 		path    string
+		root    string
 		wantURI string
 		wantRel bool
 	}{
-		{"plain", "src/a.go", "src/a.go", true},
-		{"dot slash", "./src/a.go", "src/a.go", true},
-		{"space and unicode", "a b/ü.txt", "a%20b/%C3%BC.txt", true},
-		{"hash and percent", "a#b%c.txt", "a%23b%25c.txt", true},
-		{"colon in first segment", "c:d.txt", "./c:d.txt", true},
-		{"archive member", "dist.zip!inner/key.pem", "dist.zip%21inner/key.pem", true},
-		{"backslashes", `src\win.txt`, "src/win.txt", true},
-		{"absolute", "/etc/app.env", "file:///etc/app.env", false},
+		{"plain", "src/a.go", "", "src/a.go", true},
+		{"dot slash", "./src/a.go", "", "src/a.go", true},
+		{"space and unicode", "a b/ü.txt", "", "a%20b/%C3%BC.txt", true},
+		{"hash and percent", "a#b%c.txt", "", "a%23b%25c.txt", true},
+		{"colon in first segment", "c:d.txt", "", "./c:d.txt", true},
+		{"archive member", "dist.zip!inner/key.pem", "", "dist.zip%21inner/key.pem", true},
+		{"backslashes", `src\win.txt`, "", "src/win.txt", true},
+		{"absolute", "/etc/app.env", "", "file:///etc/app.env", false},
+		{"absolute under root", "/srv/app/etc/app.env", "/srv/app", "etc/app.env", true},
+		{"absolute under filesystem root", "/etc/app.env", "/", "etc/app.env", true},
+		{"the root itself", "/srv/app", "/srv/app", "file:///srv/app", false},
+		{"windows drive", `C:\keys\a.pem`, "", "file:///C:/keys/a.pem", false},
+		{"empty", "", "", "", true},
+		{"dot", "./", "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			uri, rel := artifactURI(tt.path)
+			uri, rel := artifactURI(tt.path, tt.root)
 			if uri != tt.wantURI || rel != tt.wantRel {
-				t.Errorf("artifactURI(%q) = %q, %v; want %q, %v", tt.path, uri, rel, tt.wantURI, tt.wantRel)
+				t.Errorf("artifactURI(%q, %q) = %q, %v; want %q, %v", tt.path, tt.root, uri, rel, tt.wantURI, tt.wantRel)
 			}
 		})
 	}
