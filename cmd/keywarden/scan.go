@@ -48,6 +48,15 @@ func newScanCmd() *cobra.Command {
 	scan := &cobra.Command{
 		Use:   "scan",
 		Short: "Scan a source for secrets",
+		Args:  cobra.ArbitraryArgs,
+		// Without this, cobra answers an unknown source with help and exit 0, which a CI job
+		// would take for a clean scan.
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			return &exitCodeError{code: exitError, err: fmt.Errorf("unknown source %q for \"keywarden scan\" (want git, staged or dir)", args[0])}
+		},
 	}
 	pf := scan.PersistentFlags()
 	pf.StringVarP(&f.config, "config", "c", "", "gitleaks-format TOML config (default: .keywarden.toml or .gitleaks.toml at the scan root, else built-in rules)")
