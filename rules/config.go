@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/rs/zerolog"
@@ -43,62 +44,116 @@ const maxExtendDepth = 2
 // directory instead of the config's, and panics on a bad regex. The TOML is still decoded into
 // gitleaks' own ViperConfig with a private viper instance, so the file format is exactly
 // gitleaks'; what is re-done here is the short translation and extend merge, which mirror
-// config.go of gitleaks v8.30.1 except where noted. Loads share no state and may run
-// concurrently.
+// config.go of gitleaks v8.30.1 except where noted. Loads may run concurrently; they share
+// only the default rules, built once, whose regexes are compiled once, on first use.
 type Ruleset struct {
+	// cfg is the configuration as loaded: the Regex of a built-in rule is lazyPlaceholder
+	// and its expression is in lazy.
 	cfg   config.Config
+	lazy  lazyRegexes
 	path  string
 	infos map[string]RuleInfo
 	ids   []string
+
+	compiledOnce sync.Once
+	compiled     config.Config // cfg with every regex compiled, for Config
+}
+
+// lazyRegex is a built-in rule's regex, compiled on first use. A pre-commit scan runs the
+// regexes of the few rules whose keywords occur in its change, and compiling all ~220 default
+// ones at every start was most of its start-up. The built-in expressions are fixed, and
+// TestBuiltinRegexes proves that each one compiles (with the engine of the build) and suits
+// its rule's secretGroup, which is what loading checks for a user's rules.
+type lazyRegex struct {
+	expr string
+	once sync.Once
+	re   atomic.Pointer[regexp.Regexp]
+}
+
+// lazyRegexes holds, by rule ID, the expressions of the rules whose Regex is lazyPlaceholder.
+// Once built it is only read: the defaults' one is shared by every Ruleset that extends them,
+// so each regex is compiled once per process.
+type lazyRegexes map[string]*lazyRegex
+
+// lazyPlaceholder stands in config.Rule.Regex for a built-in rule's regex until it is
+// compiled, so that the rule still reads as one with a regex. It is not a compiled expression:
+// matching with it by mistake panics instead of silently finding nothing.
+var lazyPlaceholder = new(regexp.Regexp)
+
+// compiledRegex wraps an already compiled regex.
+func compiledRegex(re *regexp.Regexp) *lazyRegex {
+	l := &lazyRegex{expr: re.String()}
+	l.re.Store(re)
+	return l
+}
+
+// get returns the compiled regex, compiling it on the first call. Detection calls it for
+// every window and match, so all but the first call is one atomic load, inlined.
+func (l *lazyRegex) get() *regexp.Regexp {
+	if re := l.re.Load(); re != nil {
+		return re
+	}
+	return l.compile()
+}
+
+func (l *lazyRegex) compile() *regexp.Regexp {
+	l.once.Do(func() {
+		// Neither compile's check with Go's parser nor its recovery: the expression is a
+		// built-in one, which TestBuiltinRegexes compiles.
+		l.re.Store(regexp.MustCompile(l.expr))
+	})
+	return l.re.Load()
 }
 
 var defaults struct {
 	once sync.Once
 	cfg  config.Config
+	lazy lazyRegexes
 	err  error
 }
 
 // Default returns the gitleaks default rules with keywarden's own rules layered over them.
 func Default() (*Ruleset, error) {
-	cfg, err := defaultConfig()
+	cfg, lazy, err := defaultConfig()
 	if err != nil {
 		return nil, err
 	}
-	return newRuleset(cfg, ""), nil
+	return newRuleset(cfg, lazy, ""), nil
 }
 
-// defaultConfig builds the default configuration once (compiling ~220 regexes is slow under the
-// RE2 build) and hands out copies that callers may merge into.
-func defaultConfig() (config.Config, error) {
+// defaultConfig builds the default configuration once and hands out copies that callers may
+// merge into, all with the same lazy regexes.
+func defaultConfig() (config.Config, lazyRegexes, error) {
 	defaults.once.Do(func() {
-		defaults.cfg, defaults.err = buildDefault(config.DefaultConfig, keywardenTOML)
+		defaults.cfg, defaults.lazy, defaults.err = buildDefault(config.DefaultConfig, keywardenTOML)
 	})
 	if defaults.err != nil {
-		return config.Config{}, defaults.err
+		return config.Config{}, nil, defaults.err
 	}
-	return cloneConfig(defaults.cfg), nil
+	return cloneConfig(defaults.cfg), defaults.lazy, nil
 }
 
-// buildDefault layers keywarden's rules (kw) over the gitleaks defaults (gl).
-func buildDefault(gl string, kw []byte) (config.Config, error) {
-	base, err := parseLayer([]byte(gl))
+// buildDefault layers keywarden's rules (kw) over the gitleaks defaults (gl), leaving the
+// rules' regexes to be compiled on first use.
+func buildDefault(gl string, kw []byte) (config.Config, lazyRegexes, error) {
+	base, err := parseBuiltinLayer([]byte(gl))
 	if err != nil {
-		return config.Config{}, fmt.Errorf("loading gitleaks default config: %w", err)
+		return config.Config{}, nil, fmt.Errorf("loading gitleaks default config: %w", err)
 	}
 	if err := base.finish(true); err != nil {
-		return config.Config{}, fmt.Errorf("loading gitleaks default config: %w", err)
+		return config.Config{}, nil, fmt.Errorf("loading gitleaks default config: %w", err)
 	}
-	l, err := parseLayer(kw)
+	l, err := parseBuiltinLayer(kw)
 	if err != nil {
-		return config.Config{}, fmt.Errorf("loading keywarden.toml: %w", err)
+		return config.Config{}, nil, fmt.Errorf("loading keywarden.toml: %w", err)
 	}
 	// keywarden.toml always sits on the gitleaks defaults, whatever its [extend] says.
-	extend(&l.cfg, base.cfg)
+	l.extend(base.cfg, base.lazy)
 	if err := l.finish(true); err != nil {
-		return config.Config{}, fmt.Errorf("loading keywarden.toml: %w", err)
+		return config.Config{}, nil, fmt.Errorf("loading keywarden.toml: %w", err)
 	}
 	l.cfg.Path = ""
-	return l.cfg, nil
+	return l.cfg, l.lazy, nil
 }
 
 // LoadFile loads a gitleaks-format TOML config file.
@@ -113,30 +168,31 @@ func LoadFile(path string) (*Ruleset, error) {
 // LoadBytes loads a gitleaks-format TOML config held in data; name is used in errors and as the
 // directory against which a relative [extend] path is resolved.
 func LoadBytes(name string, data []byte) (*Ruleset, error) {
-	cfg, err := loadConfig(name, data, 0)
+	l, err := loadConfig(name, data, 0)
 	if err != nil {
 		return nil, fmt.Errorf("loading config %q: %w", name, err)
 	}
-	cfg.Path = name
-	return newRuleset(cfg, name), nil
+	l.cfg.Path = name
+	return newRuleset(l.cfg, l.lazy, name), nil
 }
 
-// loadConfig loads one config and, below maxExtendDepth, merges in what it extends.
-func loadConfig(name string, data []byte, depth int) (config.Config, error) {
+// loadConfig loads one config and, below maxExtendDepth, merges in what it extends. The
+// config's own regexes are compiled; the default rules it extends keep theirs lazy.
+func loadConfig(name string, data []byte, depth int) (*layer, error) {
 	l, err := parseLayer(data)
 	if err != nil {
-		return config.Config{}, err
+		return nil, err
 	}
 	if ext := l.cfg.Extend; depth < maxExtendDepth {
 		switch {
 		case ext.Path != "" && ext.UseDefault:
-			return config.Config{}, errors.New("extend.path and extend.useDefault are both set")
+			return nil, errors.New("extend.path and extend.useDefault are both set")
 		case ext.UseDefault:
-			base, err := defaultConfig()
+			base, lazy, err := defaultConfig()
 			if err != nil {
-				return config.Config{}, err
+				return nil, err
 			}
-			extend(&l.cfg, base)
+			l.extend(base, lazy)
 		case ext.Path != "":
 			// Unlike gitleaks, which resolves it against the working directory, a relative
 			// path is taken relative to the extending config, so a config works from anywhere.
@@ -146,24 +202,25 @@ func loadConfig(name string, data []byte, depth int) (config.Config, error) {
 			}
 			data, err := os.ReadFile(p)
 			if err != nil {
-				return config.Config{}, fmt.Errorf("reading extended config: %w", err)
+				return nil, fmt.Errorf("reading extended config: %w", err)
 			}
 			base, err := loadConfig(p, data, depth+1)
 			if err != nil {
-				return config.Config{}, fmt.Errorf("extending %q: %w", ext.Path, err)
+				return nil, fmt.Errorf("extending %q: %w", ext.Path, err)
 			}
-			extend(&l.cfg, base)
+			l.extend(base.cfg, base.lazy)
 		}
 	}
 	if err := l.finish(depth == 0); err != nil {
-		return config.Config{}, err
+		return nil, err
 	}
-	return l.cfg, nil
+	return l, nil
 }
 
 // layer is one config file translated on its own, before the merge with what it extends.
 type layer struct {
-	cfg config.Config
+	cfg  config.Config
+	lazy lazyRegexes // the built-in rules among cfg's, own or merged in
 	// targeted holds [[allowlists]] with targetRules, by rule ID: the rules may only exist
 	// once the extended config is merged in.
 	targeted    map[string][]*config.Allowlist
@@ -181,7 +238,19 @@ func parseLayer(data []byte) (*layer, error) {
 	if err := v.Unmarshal(&vc); err != nil {
 		return nil, fmt.Errorf("decoding config: %s", oneLine(err.Error()))
 	}
-	return translate(&vc)
+	return translate(&vc, false)
+}
+
+// parseBuiltinLayer is parseLayer for a built-in config: its rules' regexes are left to
+// compile on first use, and it is decoded by go-toml alone, which viper runs anyway before
+// mapstructure's slower decode of the result (about 8 ms of a start for the gitleaks
+// defaults). TestBuiltinDecode checks that both decodings agree on the built-in files.
+func parseBuiltinLayer(data []byte) (*layer, error) {
+	var vc config.ViperConfig
+	if err := toml.Unmarshal(data, &vc); err != nil {
+		return nil, tomlError(err)
+	}
+	return translate(&vc, true)
 }
 
 // tomlError turns a TOML syntax error into one line with its position.
@@ -205,8 +274,9 @@ func oneLine(s string) string {
 }
 
 // translate mirrors gitleaks' ViperConfig.Translate for one file, without its extend step,
-// rule validation and targetRules resolution, which need the merged config (see finish).
-func translate(vc *config.ViperConfig) (*layer, error) {
+// rule validation and targetRules resolution, which need the merged config (see finish). The
+// rules' regexes of a builtin config are left to compile on first use.
+func translate(vc *config.ViperConfig, builtin bool) (*layer, error) {
 	l := &layer{
 		cfg: config.Config{
 			Title:       vc.Title,
@@ -216,6 +286,7 @@ func translate(vc *config.ViperConfig) (*layer, error) {
 			Keywords:    map[string]struct{}{},
 			MinVersion:  vc.MinVersion,
 		},
+		lazy:     lazyRegexes{},
 		targeted: map[string][]*config.Allowlist{},
 	}
 	for i, vr := range vc.Rules {
@@ -238,7 +309,13 @@ func translate(vc *config.ViperConfig) (*layer, error) {
 				return nil, fmt.Errorf("%s: invalid path regex: %w", name, err)
 			}
 		}
-		if vr.Regex != "" {
+		delete(l.lazy, vr.ID) // a later rule with the same ID replaces an earlier one
+		switch {
+		case vr.Regex == "":
+		case builtin:
+			cr.Regex = lazyPlaceholder
+			l.lazy[vr.ID] = &lazyRegex{expr: vr.Regex}
+		default:
 			if cr.Regex, err = compile(vr.Regex); err != nil {
 				return nil, fmt.Errorf("%s: invalid regex: %w", name, err)
 			}
@@ -323,7 +400,13 @@ func (l *layer) finish(top bool) error {
 	}
 	for _, id := range sortedIDs(l.cfg.Rules) {
 		r := l.cfg.Rules[id]
-		if err := r.Validate(); err != nil {
+		var err error
+		if r.Regex == lazyPlaceholder {
+			err = validateLazy(&r)
+		} else {
+			err = r.Validate()
+		}
+		if err != nil {
 			return err
 		}
 		// gitleaks checks required rules exist within the same file; checking the merged
@@ -336,6 +419,20 @@ func (l *layer) finish(top bool) error {
 		l.cfg.Rules[id] = r
 	}
 	return nil
+}
+
+// validateLazy runs Validate on a built-in rule whose regex is not compiled yet, all but the
+// check of secretGroup against the regex's groups, which TestBuiltinRegexes makes. A rule
+// passes Validate once only, as in gitleaks: a user's config that extends the defaults and
+// overrides a default rule's regex or secretGroup is not checked again.
+func validateLazy(r *config.Rule) error {
+	// Validate accepts a rule with a path and no regex without looking at secretGroup; the
+	// placeholder stands in as that path.
+	path := r.Path
+	r.Regex, r.Path = nil, lazyPlaceholder
+	err := r.Validate()
+	r.Regex, r.Path = lazyPlaceholder, path
+	return err
 }
 
 // parseAllowlist mirrors gitleaks' ViperConfig.parseAllowlist.
@@ -440,9 +537,11 @@ func regexPanic(r any) string {
 	return msg
 }
 
-// extend merges ext, the config that c extends, into c. It mirrors gitleaks' Config.extend but
-// copies slices instead of appending to ext's, so that a cached ext stays untouched.
-func extend(c *config.Config, ext config.Config) {
+// extend merges ext, the config that l extends, with its lazy regexes extLazy, into l. It
+// mirrors gitleaks' Config.extend but copies slices instead of appending to ext's, so that a
+// cached ext stays untouched.
+func (l *layer) extend(ext config.Config, extLazy lazyRegexes) {
+	c := &l.cfg
 	disabled := map[string]bool{}
 	for _, id := range c.Extend.DisabledRules {
 		disabled[id] = true
@@ -453,6 +552,9 @@ func extend(c *config.Config, ext config.Config) {
 		}
 		base := ext.Rules[id]
 		cur, ok := c.Rules[id]
+		if base.Regex == lazyPlaceholder && (!ok || cur.Regex == nil) {
+			l.lazy[id] = extLazy[id]
+		}
 		if !ok {
 			c.Rules[id] = base
 			for _, k := range base.Keywords {
@@ -521,8 +623,8 @@ func sortedIDs(m map[string]config.Rule) []string {
 	return ids
 }
 
-func newRuleset(cfg config.Config, path string) *Ruleset {
-	rs := &Ruleset{cfg: cfg, path: path, infos: make(map[string]RuleInfo, len(cfg.Rules))}
+func newRuleset(cfg config.Config, lazy lazyRegexes, path string) *Ruleset {
+	rs := &Ruleset{cfg: cfg, lazy: lazy, path: path, infos: make(map[string]RuleInfo, len(cfg.Rules))}
 	rs.ids = sortedIDs(cfg.Rules)
 	for _, id := range rs.ids {
 		r := cfg.Rules[id]
@@ -533,7 +635,10 @@ func newRuleset(cfg config.Config, path string) *Ruleset {
 			Severity:    severity(r),
 			Keywords:    append([]string(nil), r.Keywords...),
 		}
-		if r.Regex != nil {
+		switch {
+		case r.Regex == lazyPlaceholder:
+			info.Regex = rs.lazy[id].expr
+		case r.Regex != nil:
 			info.Regex = r.Regex.String()
 		}
 		if r.Path != nil {
@@ -562,15 +667,43 @@ func (rs *Ruleset) Rule(id string) (RuleInfo, bool) {
 // Len is the number of rules.
 func (rs *Ruleset) Len() int { return len(rs.ids) }
 
-// Config is the underlying gitleaks configuration; it must not be modified. Its allowlists'
-// stopwords are matched by this package only (see containsStopWord): hand GitleaksConfig, not
-// this, to gitleaks' own detector.
-func (rs *Ruleset) Config() *config.Config { return &rs.cfg }
+// regex returns the regex of rule id, which must have one.
+func (rs *Ruleset) regex(id string) *lazyRegex {
+	r := rs.cfg.Rules[id]
+	if r.Regex == lazyPlaceholder {
+		return rs.lazy[id]
+	}
+	return compiledRegex(r.Regex)
+}
 
-// GitleaksConfig is a copy of the configuration that gitleaks' own detector can run, with the
-// stopword tries it expects built.
+// Config is the underlying gitleaks configuration; it must not be modified. The first call
+// compiles the regexes of the built-in rules, which detection compiles only as it needs them.
+// Its allowlists' stopwords are matched by this package only (see containsStopWord): hand
+// GitleaksConfig, not this, to gitleaks' own detector.
+func (rs *Ruleset) Config() *config.Config {
+	if len(rs.lazy) == 0 {
+		return &rs.cfg
+	}
+	rs.compiledOnce.Do(func() { rs.compiled = compileLazy(rs.cfg, rs.lazy) })
+	return &rs.compiled
+}
+
+// compileLazy returns a copy of c with the built-in rules' regexes compiled.
+func compileLazy(c config.Config, lazy lazyRegexes) config.Config {
+	out := cloneConfig(c)
+	for id, r := range out.Rules {
+		if r.Regex == lazyPlaceholder {
+			r.Regex = lazy[id].get()
+			out.Rules[id] = r
+		}
+	}
+	return out
+}
+
+// GitleaksConfig is a copy of the configuration that gitleaks' own detector can run, with every
+// regex compiled and the stopword tries it expects built.
 func (rs *Ruleset) GitleaksConfig() config.Config {
-	c := cloneConfig(rs.cfg)
+	c := cloneConfig(*rs.Config())
 	rebuild := func(in []*config.Allowlist) []*config.Allowlist {
 		out := make([]*config.Allowlist, len(in))
 		for i, a := range in {

@@ -1,14 +1,17 @@
 package rules
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
 )
@@ -115,46 +118,88 @@ func viewAllowlist(a *config.Allowlist) allowlistView {
 	return v
 }
 
-// TestTranslateMatchesGitleaks checks that our own translation of the default config gives
-// what gitleaks' ViperConfig.Translate gives.
-func TestTranslateMatchesGitleaks(t *testing.T) {
+// viperDecode decodes TOML as gitleaks does, with viper and mapstructure.
+func viperDecode(t *testing.T, data []byte) config.ViperConfig {
+	t.Helper()
 	v := viper.New()
 	v.SetConfigType("toml")
-	if err := v.ReadConfig(strings.NewReader(config.DefaultConfig)); err != nil {
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	var vc config.ViperConfig
 	if err := v.Unmarshal(&vc); err != nil {
 		t.Fatal(err)
 	}
+	return vc
+}
+
+// TestTranslateMatchesGitleaks checks that our own translation of the default config gives
+// what gitleaks' ViperConfig.Translate gives, loaded as the built-in layer it is (decoded by
+// go-toml, regexes compiled on first use) and as a user's file.
+func TestTranslateMatchesGitleaks(t *testing.T) {
+	vc := viperDecode(t, []byte(config.DefaultConfig))
 	want, err := vc.Translate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := parseLayer([]byte(config.DefaultConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.finish(true); err != nil {
-		t.Fatal(err)
-	}
 	wantRules, wantGlobals := viewConfig(want)
-	gotRules, gotGlobals := viewConfig(l.cfg)
-	if diff := cmp.Diff(wantRules, gotRules); diff != "" {
-		t.Errorf("rules (-gitleaks +ours):\n%s", diff)
+	for _, tc := range []struct {
+		name  string
+		parse func([]byte) (*layer, error)
+	}{
+		{"builtin", parseBuiltinLayer},
+		{"user", parseLayer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := tc.parse([]byte(config.DefaultConfig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.finish(true); err != nil {
+				t.Fatal(err)
+			}
+			got := compileLazy(l.cfg, l.lazy)
+			gotRules, gotGlobals := viewConfig(got)
+			if diff := cmp.Diff(wantRules, gotRules); diff != "" {
+				t.Errorf("rules (-gitleaks +ours):\n%s", diff)
+			}
+			if diff := cmp.Diff(wantGlobals, gotGlobals); diff != "" {
+				t.Errorf("global allowlists (-gitleaks +ours):\n%s", diff)
+			}
+			if diff := cmp.Diff(want.Keywords, got.Keywords); diff != "" {
+				t.Errorf("keywords (-gitleaks +ours):\n%s", diff)
+			}
+		})
 	}
-	if diff := cmp.Diff(wantGlobals, gotGlobals); diff != "" {
-		t.Errorf("global allowlists (-gitleaks +ours):\n%s", diff)
-	}
-	if diff := cmp.Diff(want.Keywords, l.cfg.Keywords); diff != "" {
-		t.Errorf("keywords (-gitleaks +ours):\n%s", diff)
+}
+
+// TestBuiltinDecode checks that go-toml alone decodes the built-in configs as viper does for
+// gitleaks (viper runs go-toml, then mapstructure, which converts weakly between types).
+func TestBuiltinDecode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"gitleaks", []byte(config.DefaultConfig)},
+		{"keywarden.toml", keywardenTOML},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := viperDecode(t, tc.data)
+			var got config.ViperConfig
+			if err := toml.Unmarshal(tc.data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got, cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+				t.Errorf("decoded config (-viper +go-toml):\n%s", diff)
+			}
+		})
 	}
 }
 
 // TestKeywardenLayer checks how keywarden.toml is layered over the gitleaks defaults, with a
 // stand-in for the embedded file.
 func TestKeywardenLayer(t *testing.T) {
-	cfg, err := buildDefault(config.DefaultConfig, []byte(`
+	cfg, _, err := buildDefault(config.DefaultConfig, []byte(`
 [extend]
 disabledRules = ["adafruit-api-key"]
 

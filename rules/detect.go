@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -71,7 +72,10 @@ type Detector struct {
 
 // drule is a rule with what detection precomputes for it.
 type drule struct {
-	config.Rule
+	config.Rule // without Regex: see rx
+	// rx is the rule's regex, compiled on first use for a built-in rule. Rules are run only
+	// where their keywords occur, so a small scan compiles few of them.
+	rx      *lazyRegex
 	idx     int
 	shape   shape
 	generic bool
@@ -90,7 +94,7 @@ type drule struct {
 
 // viable returns the rule's viability checker, built on first use.
 func (r *drule) viable() *viability {
-	r.viableOnce.Do(func() { r.viab = newViability(r.Regex.String()) })
+	r.viableOnce.Do(func() { r.viab = newViability(r.rx.expr) })
 	return r.viab
 }
 
@@ -102,7 +106,7 @@ type dreq struct {
 
 // NewDetector prepares rs for detection.
 func NewDetector(rs *Ruleset, opts DetectorOptions) *Detector {
-	cfg := rs.Config()
+	cfg := &rs.cfg // not Config, which compiles every regex
 	d := &Detector{byID: map[string]*drule{}, maxDepth: opts.MaxDecodeDepth}
 	switch {
 	case opts.MaxDecodeDepth == 0:
@@ -129,8 +133,11 @@ func NewDetector(rs *Ruleset, opts DetectorOptions) *Detector {
 			}
 			continue
 		}
+		// A built-in rule's Regex is a placeholder that must never run; with Regex cleared,
+		// any use of it instead of rx fails loudly for every rule.
+		r.rx, r.Regex = rs.regex(id), nil
 		r.idx = len(d.rules)
-		r.shape = analyzeCached(r.Regex.String(), r.Keywords)
+		r.shape = analyzeCached(r.rx.expr, r.Keywords)
 		r.conditional = r.Path != nil || len(d.globalDeferred) > 0
 		for _, a := range r.Allowlists {
 			if hasPathOrCommit(a) {
@@ -338,7 +345,7 @@ func (d *Detector) ruleMatches(st *state, p *pass, r *drule, aux bool) []Match {
 		if p.segs != nil && len(codec.SegmentsWithDecodedOverlap(p.segs, w[0], w[1])) == 0 {
 			continue // only matches touching decoded text count in a decoding pass
 		}
-		for _, loc := range r.Regex.FindAllStringIndex(p.current[w[0]:w[1]], -1) {
+		for _, loc := range r.rx.get().FindAllStringIndex(p.current[w[0]:w[1]], -1) {
 			if m, ok := d.check(p, r, loc[0]+w[0], loc[1]+w[0]); ok {
 				out = append(out, m)
 			}
@@ -467,7 +474,7 @@ func (d *Detector) check(p *pass, r *drule, s, e int) (Match, bool) {
 	}
 
 	secret := match
-	if groups := r.Regex.FindStringSubmatch(match); len(groups) >= 2 {
+	if groups := r.rx.get().FindStringSubmatch(match); len(groups) >= 2 {
 		if r.SecretGroup > 0 {
 			if len(groups) <= r.SecretGroup {
 				return Match{}, false
@@ -751,13 +758,19 @@ func findingAllowed(a *config.Allowlist, m *Match, path, commit string) bool {
 	return containsStopWord(a, m.Secret)
 }
 
-// stopTrie is an allowlist's stopword matcher, built on first use. The generic rule's ~1,500
-// stopwords take about 45 ms to build into a trie, which a pre-commit scan would pay at every
-// start although most never ask; gitleaks builds it when the config loads.
+// stopTrie is an allowlist's stopword matcher. The generic rule's ~1,500 stopwords take 30-45
+// ms to build into a trie (gitleaks builds it when the config loads), more than a whole
+// pre-commit scan, which asks a handful of times if at all. So the first stopLinearCalls
+// questions are answered by a plain search, and only a scan that keeps asking builds the trie.
 type stopTrie struct {
-	once sync.Once
-	trie *ahocorasick.Trie
+	calls atomic.Int64
+	once  sync.Once
+	trie  *ahocorasick.Trie
 }
+
+// stopLinearCalls is about where the plain search (some 30 µs a question) has cost as much as
+// building the trie.
+const stopLinearCalls = 1000
 
 var stopTries sync.Map // *config.Allowlist -> *stopTrie
 
@@ -772,8 +785,17 @@ func containsStopWord(a *config.Allowlist, s string) bool {
 		v, _ = stopTries.LoadOrStore(a, &stopTrie{})
 	}
 	st := v.(*stopTrie)
+	lower := strings.ToLower(s)
+	if st.calls.Add(1) <= stopLinearCalls {
+		for _, w := range a.StopWords {
+			if strings.Contains(lower, w) {
+				return true
+			}
+		}
+		return false
+	}
 	st.once.Do(func() { st.trie = ahocorasick.NewTrieBuilder().AddStrings(a.StopWords).Build() })
-	return st.trie.MatchFirstString(strings.ToLower(s)) != nil
+	return st.trie.MatchFirstString(lower) != nil
 }
 
 // shannonEntropy is gitleaks' entropy function (runes counted, bytes divided by), because

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
 )
 
@@ -580,5 +581,46 @@ paths = ['''^fixtures/''']
 				t.Errorf("PathExcluded(%q) = %v, want %v", tc.path, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestStopWordMatchersAgree: the plain search that answers a scan's first stopword questions and
+// the trie that answers the rest give the same answers, so results do not depend on how many
+// candidates came before.
+func TestStopWordMatchersAgree(t *testing.T) {
+	rs, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a *config.Allowlist
+	for _, al := range rs.Config().Rules["generic-api-key"].Allowlists {
+		if len(al.StopWords) > 0 {
+			a = al
+		}
+	}
+	if a == nil {
+		t.Fatal("generic-api-key has no stopword allowlist")
+	}
+	inputs := []string{"lxhaDObe8W04", "Zx8Kq2Lm4Np6", "EXAMPLEKEY123", "qwertyuiop", "9f8e7d6c5b4a", "ABCDEF", "x"}
+	for _, w := range a.StopWords[:50] {
+		inputs = append(inputs, "Q7"+strings.ToUpper(w)+"z9", "z"+w)
+	}
+	linear := map[string]bool{}
+	for _, in := range inputs {
+		linear[in] = containsStopWord(a, in)
+	}
+	v, _ := stopTries.Load(a)
+	v.(*stopTrie).calls.Store(stopLinearCalls)
+	matched := 0
+	for _, in := range inputs {
+		if got := containsStopWord(a, in); got != linear[in] {
+			t.Errorf("%q: trie says %v, plain search %v", in, got, linear[in])
+		}
+		if linear[in] {
+			matched++
+		}
+	}
+	if v.(*stopTrie).trie == nil || matched < 100 || matched == len(inputs) {
+		t.Fatalf("trie built %v, %d of %d inputs hold a stopword: the test does not compare both answers", v.(*stopTrie).trie != nil, matched, len(inputs))
 	}
 }
