@@ -10,12 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/keywarden/keywarden/report/sariftest"
 	"github.com/keywarden/keywarden/scanner/gittest"
 )
 
@@ -280,37 +279,10 @@ func setRef(t *testing.T, r *gittest.Repo, ref, commit string) {
 	}
 }
 
-var sarifSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	f, err := os.Open(filepath.Join("..", "testdata", "sarif", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	const url = "https://keywarden.invalid/sarif-schema-2.1.0.json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
-	}
-	return c.Compile(url)
-})
-
-// validateSARIF checks out against the OASIS SARIF 2.1.0 schema, as report's tests do.
+// validateSARIF checks out against the OASIS SARIF 2.1.0 schema.
 func validateSARIF(t *testing.T, out []byte) error {
 	t.Helper()
-	sch, err := sarifSchema()
-	if err != nil {
-		t.Fatalf("loading SARIF schema: %v", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatalf("decoding SARIF: %v", err)
-	}
-	return sch.Validate(inst)
+	return sariftest.Validate(t, out)
 }
 
 // sarifResults returns "ruleId@uri:line" for each result of a SARIF log.

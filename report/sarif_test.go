@@ -1,50 +1,21 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
-	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/keywarden/keywarden/report/sariftest"
 )
 
-var sarifSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	f, err := os.Open(filepath.Join("..", "testdata", "sarif", "sarif-schema-2.1.0.json"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	const url = "https://keywarden.invalid/sarif-schema-2.1.0.json"
-	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
-	}
-	return c.Compile(url)
-})
-
+// validateSARIF checks out against the OASIS SARIF 2.1.0 schema.
 func validateSARIF(t *testing.T, out []byte) error {
 	t.Helper()
-	sch, err := sarifSchema()
-	if err != nil {
-		t.Fatalf("loading SARIF schema: %v", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(out))
-	if err != nil {
-		t.Fatalf("decoding SARIF output: %v", err)
-	}
-	return sch.Validate(inst)
+	return sariftest.Validate(t, out)
 }
 
 func TestSARIFSchema(t *testing.T) {

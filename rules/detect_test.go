@@ -450,6 +450,13 @@ func TestDetectConcurrent(t *testing.T) {
 	for i, f := range files {
 		want[i] = d.Detect([]byte(f.text))
 	}
+	detectConcurrently(t, d, files, want, "-sequential +concurrent")
+}
+
+// detectConcurrently runs d over files from 8 goroutines at once and compares each result with
+// want; label names the two sides of a diff.
+func detectConcurrently(t *testing.T, d *Detector, files []corpusFile, want [][]Match, label string) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan string, len(files))
 	for w := range 8 {
@@ -459,7 +466,7 @@ func TestDetectConcurrent(t *testing.T) {
 			for i := w; i < len(files); i += 8 {
 				got := d.Detect([]byte(files[i].text))
 				if diff := cmp.Diff(want[i], got, cmpopts.IgnoreUnexported(Match{})); diff != "" {
-					errs <- fmt.Sprintf("file %s (-sequential +concurrent):\n%s", files[i].name, diff)
+					errs <- fmt.Sprintf("file %s (%s):\n%s", files[i].name, label, diff)
 				}
 			}
 		}()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -237,23 +236,5 @@ func TestDetectConcurrentFirstUse(t *testing.T) {
 		want[i] = ref.Detect([]byte(f.text))
 	}
 	d := NewDetector(freshDefault(t), DetectorOptions{})
-	var wg sync.WaitGroup
-	errs := make(chan string, len(files))
-	for w := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(files); i += 8 {
-				got := d.Detect([]byte(files[i].text))
-				if diff := cmp.Diff(want[i], got, cmpopts.IgnoreUnexported(Match{})); diff != "" {
-					errs <- fmt.Sprintf("file %s (-compiled +lazy):\n%s", files[i].name, diff)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	detectConcurrently(t, d, files, want, "-compiled +lazy")
 }
