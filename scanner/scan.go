@@ -118,8 +118,10 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		src, closeFn, salt = gs, c, gs.RootCommit()
-		if salt == "" && gs.Shallow() && os.Getenv(SaltEnv) == "" {
+		// The salt is found when a finding needs it: a range or a push in a long history
+		// should not walk all of it for nothing.
+		src, closeFn, saltFunc = gs, c, gs.RootCommit
+		if gs.Shallow() && os.Getenv(SaltEnv) == "" {
 			warn(fmt.Errorf("history is cut short (shallow clone): fingerprints are unsalted and differ from a full clone's; fetch full history or set %s", SaltEnv))
 		}
 	case "staged":

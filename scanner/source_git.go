@@ -290,6 +290,15 @@ func (s *GitSource) Commits() int { return int(s.commits.Load()) }
 // all refs if there is no HEAD), a salt for fingerprints that is stable across clones.
 func (s *GitSource) RootCommit() string {
 	s.rootOnce.Do(func() {
+		if s.Shallow() {
+			return // as rootCommit says for a history cut short
+		}
+		// git walks a long first-parent history with its commit-graph, many times faster.
+		if s.opts.Reader != ReaderGoGit {
+			if s.root = rootCommitByGit(s.fs.Root()); s.root != "" {
+				return
+			}
+		}
 		fs := newPackFS(s.fs)
 		defer fs.Close()
 		st := newStorage(fs, 0)
@@ -384,6 +393,7 @@ func (r *gitRun) walk(ctx context.Context) ([]*commitNode, error) {
 		}
 	}
 	nodes := map[plumbing.Hash]*commitNode{}
+	var only map[plumbing.Hash]bool // when set, the walk reads these commits and their parents
 	visit := func(from []plumbing.Hash, include bool) error {
 		stack := slices.Clone(from)
 		for len(stack) > 0 {
@@ -403,16 +413,34 @@ func (r *gitRun) walk(ctx context.Context) ([]*commitNode, error) {
 				continue
 			}
 			n.included = include && !n.when.Before(r.src.opts.Since)
+			if only != nil && !only[h] {
+				n.included = false // a parent outside the scan, read as the base of a diff
+				continue
+			}
 			stack = append(stack, n.rawParents...)
 		}
 		return nil
 	}
-	// The A of A..B goes first so the walk from B stops where the two histories meet.
-	if err := visit(r.src.excludes, false); err != nil {
-		return nil, err
-	}
-	if err := visit(starts, true); err != nil {
-		return nil, err
+	if inc, ok := r.revList(ctx, starts); ok {
+		only = make(map[plumbing.Hash]bool, len(inc))
+		for _, h := range inc {
+			only[h] = true
+		}
+		// Only the commits in the scan and their parents are read: a push of one commit to a
+		// long history need not walk all of it.
+		for _, h := range inc {
+			if err := visit([]plumbing.Hash{h}, true); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		// The A of A..B goes first so the walk from B stops where the two histories meet.
+		if err := visit(r.src.excludes, false); err != nil {
+			return nil, err
+		}
+		if err := visit(starts, true); err != nil {
+			return nil, err
+		}
 	}
 
 	var ready commitHeap
@@ -451,6 +479,42 @@ func (r *gitRun) walk(ctx context.Context) ([]*commitNode, error) {
 		}
 	}
 	return order, nil
+}
+
+// revList asks git for the commits reachable from starts and not from the excludes, when
+// there are excludes. git stops where the histories meet (with its commit-graph, without
+// reading the rest); go-git's walk reads everything the excludes reach. ok is false when git
+// is not used or cannot answer, and the walk does it all itself.
+func (r *gitRun) revList(ctx context.Context, starts []plumbing.Hash) (commits []plumbing.Hash, ok bool) {
+	if len(r.src.excludes) == 0 || len(starts) == 0 || r.src.opts.Reader == ReaderGoGit {
+		return nil, false
+	}
+	bin, err := exec.LookPath("git")
+	if err != nil {
+		return nil, false
+	}
+	var in bytes.Buffer
+	for _, h := range starts {
+		in.WriteString(h.String() + "\n")
+	}
+	for _, h := range r.src.excludes {
+		in.WriteString("^" + h.String() + "\n") // git before 2.42 takes no --not on stdin
+	}
+	cmd := exec.CommandContext(ctx, bin, "--git-dir", r.src.fs.Root(), "rev-list", "--stdin")
+	// go-git reads neither replace refs nor grafts; git must see the same history.
+	cmd.Env = append(cmd.Environ(), "GIT_NO_REPLACE_OBJECTS=1", "GIT_NO_LAZY_FETCH=1")
+	cmd.Stdin = &in
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, false // a missing or corrupt object: the walk reports it precisely
+	}
+	for _, line := range strings.Fields(string(out)) {
+		if !plumbing.IsHash(line) {
+			return nil, false
+		}
+		commits = append(commits, plumbing.NewHash(line))
+	}
+	return commits, true
 }
 
 // refStarts returns the commits every ref and HEAD point to, annotated tags peeled.
