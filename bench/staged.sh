@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times a pre-commit scan of a 20-line staged change in a large repository (40,000 commits,
 # 4,000 files) by keywarden (`scan staged`) and gitleaks v8.30.1 (`git --pre-commit --staged`),
-# alternating, in one run, for a clean change and for one that adds a secret.
+# alternating, in one run, for a clean change and for one that adds a secret; then a pre-push
+# check of one commit (`scan git --pre-push` against `gitleaks git --log-opts=remote..local`).
 #
 #   bench/staged.sh [ROUNDS]           # default 15 rounds
 #
@@ -79,7 +80,32 @@ run_case() {
 	printf '   %-8s keywarden %6.1f ms   gitleaks %6.1f ms   ratio %.1fx\n' "$kind" "$(echo "$k/1000" | bc -l)" "$(echo "$l/1000" | bc -l)" "$(echo "$l/$k" | bc -l)"
 }
 
+# run_push times a pre-push check of one new commit on top of what origin/main has:
+# keywarden reads git's pre-push input; gitleaks is given the same range as --log-opts.
+run_push() {
+	local kwt=() glt=()
+	g reset -q --hard main
+	g update-ref refs/remotes/origin/main main
+	echo "pushed = 1" >>"$repo/$target"
+	g commit -q -am "one commit to push"
+	local remote local
+	remote=$(g rev-parse refs/remotes/origin/main)
+	local=$(g rev-parse HEAD)
+	input="refs/heads/main $local refs/heads/main $remote"
+	for ((i = 0; i < rounds; i++)); do
+		t0=$(ms); (cd "$repo" && echo "$input" | "$kw" scan git --pre-push . -q >/dev/null) || true; t1=$(ms)
+		(cd "$repo" && "$gl" git --no-banner --log-level error --log-opts="$remote..$local" . >/dev/null 2>&1) || true; t2=$(ms)
+		kwt+=($(((t1 - t0) / 1000))); glt+=($(((t2 - t1) / 1000)))
+	done
+	k=$(printf '%s\n' "${kwt[@]}" | median)
+	l=$(printf '%s\n' "${glt[@]}" | median)
+	printf '   %-8s keywarden %6.1f ms   gitleaks %6.1f ms   ratio %.1fx\n' "pre-push" "$(echo "$k/1000" | bc -l)" "$(echo "$l/1000" | bc -l)" "$(echo "$l/$k" | bc -l)"
+	g reset -q --hard main
+	g update-ref -d refs/remotes/origin/main
+}
+
 echo "== $rounds rounds each, alternating (median wall time)"
 run_case clean
 run_case secret
+run_push
 g reset -q --hard main
