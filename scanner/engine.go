@@ -531,8 +531,8 @@ func carried(prev []BlobID, holders map[BlobID]bool) bool {
 // to those introductions.
 func (e *Engine) fold(hits []hit) []Finding {
 	type group struct {
-		fp   string
-		occs []occurrence
+		rule, secretKey string
+		occs            []occurrence
 	}
 	groups := map[string]*group{}
 	var keys []string
@@ -544,7 +544,7 @@ func (e *Engine) fold(hits []hit) []Finding {
 		key := h.m.RuleID + "\x00" + secretKey
 		g := groups[key]
 		if g == nil {
-			g = &group{fp: e.fingerprint(h.m.RuleID, secretKey)}
+			g = &group{rule: h.m.RuleID, secretKey: secretKey}
 			groups[key] = g
 			keys = append(keys, key)
 		}
@@ -565,9 +565,6 @@ func (e *Engine) fold(hits []hit) []Finding {
 	var results []result
 	for _, k := range keys {
 		g := groups[k]
-		if e.Suppress.Fingerprints[g.fp] {
-			continue
-		}
 		sort.SliceStable(g.occs, func(a, b int) bool { return g.occs[a].before(g.occs[b]) })
 		// A commit whose parent already held the secret at the same path only carried it
 		// along (or moved it within the file): that is no new location. Re-adding it after a
@@ -603,7 +600,13 @@ func (e *Engine) fold(hits []hit) []Finding {
 		if len(kept) == 0 {
 			continue
 		}
-		f := e.newFinding(kept[0].m, g.fp)
+		// The fingerprint comes last: its salt may walk the whole history, which a scan whose
+		// only matches are carried along (an edit next to an old secret) should not pay for.
+		fp := e.fingerprint(g.rule, g.secretKey)
+		if e.Suppress.Fingerprints[fp] {
+			continue
+		}
+		f := e.newFinding(kept[0].m, fp)
 		for _, oc := range kept {
 			f.Locations = append(f.Locations, location(oc.o, oc.m))
 		}
