@@ -139,6 +139,7 @@ func (s *StagedSource) changes(ctx context.Context) ([]stagedChange, error) {
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
+		msg = strings.TrimPrefix(msg, "fatal: ")
 		if strings.Contains(msg, "not a git repository") {
 			return nil, fmt.Errorf("scanning staged changes in %q: %w", s.Dir, ErrNotRepo)
 		}

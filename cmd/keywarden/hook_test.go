@@ -270,11 +270,39 @@ func TestScanStagedIgnoreFileByFingerprint(t *testing.T) {
 	}
 }
 
-func TestScanStagedNotARepo(t *testing.T) {
+// TestStagedAndHookBadInput: each fails with one line on stderr, exit 2, and no report that
+// could pass for a clean result.
+func TestStagedAndHookBadInput(t *testing.T) {
 	requireGit(t)
-	res := keywarden(t, "scan", "staged", t.TempDir())
-	if res.code != exitError || !strings.Contains(res.stderr, "not a git repository") || strings.Count(res.stderr, "\n") != 1 {
-		t.Errorf("exit %d, stderr %q; want exit 2 and one line saying not a git repository", res.code, res.stderr)
+	bare := filepath.Join(t.TempDir(), "bare.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", bare).CombinedOutput(); err != nil {
+		t.Fatalf("git init --bare: %v\n%s", err, out)
+	}
+	corrupt := newGitRepo(t)
+	corrupt.commit(map[string]string{"a.txt": "a\n"}, "init")
+	corrupt.write("a.txt", "b\n")
+	corrupt.git("add", "a.txt")
+	writeFile(t, filepath.Join(corrupt.dir, ".git", "index"), "garbage")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not a repository", []string{"scan", "staged", t.TempDir()}, "not a git repository"},
+		{"bare repository", []string{"scan", "staged", bare}, "bare"},
+		{"corrupt index", []string{"scan", "staged", corrupt.dir}, "index"},
+		{"hook install outside a repository", []string{"hook", "install", t.TempDir()}, "not a git repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := keywarden(t, tt.args...)
+			if res.code != exitError || !strings.Contains(res.stderr, tt.want) || strings.Count(res.stderr, "\n") != 1 || strings.Contains(res.stderr, "fatal:") {
+				t.Errorf("exit %d, stderr %q; want exit 2 and one line about %q", res.code, res.stderr, tt.want)
+			}
+			if res.stdout != "" {
+				t.Errorf("stdout %q; want nothing", res.stdout)
+			}
+		})
 	}
 }
 

@@ -248,8 +248,11 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		}
 	}
 
-	if err := writeReport(c, w, res, f, rf); err != nil {
-		return fail(err)
+	// A hook's brief report of nothing found would read as a pass next to the error.
+	if _, brief := w.(report.Brief); !brief || scanErr == nil || len(res.Findings) > 0 {
+		if err := writeReport(c, w, res, f, rf); err != nil {
+			return fail(err)
+		}
 	}
 	if !f.quiet && (format != "text" && format != "brief" || f.output != "") {
 		fmt.Fprintln(stderr, summary(res))

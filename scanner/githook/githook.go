@@ -41,7 +41,7 @@ func Dir(ctx context.Context, dir string) (string, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		msg := strings.TrimSpace(strings.SplitN(stderr.String(), "\n", 2)[0])
+		msg := strings.TrimPrefix(strings.TrimSpace(strings.SplitN(stderr.String(), "\n", 2)[0]), "fatal: ")
 		if msg == "" {
 			msg = err.Error()
 		}
