@@ -432,6 +432,8 @@ func writeSARIF(path string, rep *report.JSONReport, root, prefix string) error 
 				Source: l.Source, Path: repoPath(prefix, l), Line: l.Line, Column: l.Column,
 				EndLine: l.EndLine, EndColumn: l.EndColumn, Commit: l.Commit, Author: l.Author,
 				Email: l.Email, Date: l.Date, Message: l.Message,
+				Image: l.Image, ImageDigest: l.ImageDigest, Layer: l.Layer, LayerDigest: l.LayerDigest,
+				RemovedInLayer: l.RemovedInLayer, Note: l.Note,
 			})
 		}
 		res.Findings = append(res.Findings, sf)

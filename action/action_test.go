@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/keywarden/keywarden/scanner/gittest"
+	"github.com/keywarden/keywarden/scanner/imagetest"
 )
 
 const zeros = "0000000000000000000000000000000000000000"
@@ -497,6 +499,36 @@ func TestDirScan(t *testing.T) {
 	}
 }
 
+// TestImageScan: scan: image finds a secret a later layer deleted; the SARIF names it
+// "image-ref/path" and keeps the layers, and the annotation names no repository file.
+func TestImageScan(t *testing.T) {
+	ws := t.TempDir()
+	tok := highSecret(72)
+	img := imagetest.Image(t, imagetest.ConfigOptions{},
+		imagetest.Layer(t, map[string]string{"app/.env": "TOKEN=" + tok + "\n"}),
+		imagetest.Layer(t, map[string]string{"app/.wh..env": ""}))
+	ref := "oci:" + imagetest.WriteOCILayout(t, map[string]v1.Image{"1.0": img}) + ":1.0"
+	env := newEnv(t, "workflow_dispatch", map[string]any{}, ws).set("INPUT_SCAN", "image").set("INPUT_IMAGE", ref)
+	env.secrets = []string{tok}
+	r := env.run()
+	if r.code != exitFindings {
+		t.Fatalf("exit code %d, want 1", r.code)
+	}
+	if err := validateSARIF(t, r.sarif); err != nil {
+		t.Errorf("SARIF is not valid SARIF 2.1.0: %v", err)
+	}
+	if !strings.Contains(string(r.sarif), `"removed_in_layer": 2`) || !strings.Contains(string(r.sarif), "app/.env") {
+		t.Errorf("SARIF lacks the deleted file and its layers:\n%s", r.sarif)
+	}
+	ann := r.annotations()
+	if len(ann) != 1 || strings.Contains(ann[0], "file=") || !strings.Contains(ann[0], "layer 1") || !strings.Contains(ann[0], "deleted in layer 2") {
+		t.Errorf("annotations %q, want one without a file, naming layer 1 and the deletion in layer 2", ann)
+	}
+	if r.outputs["sarif-category"] != "keywarden/image" {
+		t.Errorf("category %q, want keywarden/image", r.outputs["sarif-category"])
+	}
+}
+
 func TestPathLikeAnOption(t *testing.T) {
 	ws := t.TempDir()
 	tok := highSecret(75)
@@ -529,8 +561,7 @@ func TestErrors(t *testing.T) {
 		{"image like an option", map[string]string{"INPUT_SCAN": "image", "INPUT_IMAGE": "--help"}, `reading input image: "--help" is not an image reference`},
 		{"missing config", map[string]string{"INPUT_CONFIG": "no-such.toml"}, "keywarden: "},
 		{"unknown flag in args", map[string]string{"INPUT_ARGS": "--no-such-flag"}, "keywarden: "},
-		// Not in the CLI yet: whatever keywarden says, the action fails with exit 2.
-		{"image", map[string]string{"INPUT_SCAN": "image", "INPUT_IMAGE": "alpine:3"}, ""},
+		{"image that does not exist", map[string]string{"INPUT_SCAN": "image", "INPUT_IMAGE": "oci:" + filepath.Join(ws, "no-such-layout")}, "keywarden: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

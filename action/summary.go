@@ -114,6 +114,16 @@ func annotations(o *outcome) (lines []string, omitted int) {
 			if l.Commit != "" {
 				msg += " (introduced in commit " + short(l.Commit) + ")"
 			}
+			if l.Image != "" {
+				where := "config"
+				if l.Layer > 0 {
+					where = fmt.Sprintf("layer %d", l.Layer)
+				}
+				msg += fmt.Sprintf(" (in image %s, %s, %s)", l.Image, where, l.Path)
+				if l.RemovedInLayer > 0 {
+					msg += fmt.Sprintf("; deleted in layer %d but still extractable", l.RemovedInLayer)
+				}
+			}
 			if n := len(f.Locations) - 1; n > 0 {
 				msg += fmt.Sprintf("; %d more %s", n, plural(n, "place", "places"))
 			}

@@ -18,6 +18,7 @@ type CSV struct{}
 var CSVHeader = []string{
 	"rule_id", "severity", "secret", "fingerprint", "source", "path", "line", "column",
 	"end_line", "end_column", "commit", "author", "email", "date", "message",
+	"image", "image_digest", "layer", "layer_digest", "removed_in_layer",
 }
 
 // Write implements Writer.
@@ -36,6 +37,7 @@ func (CSV) Write(w io.Writer, res *Result) error {
 				f.RuleID, f.Severity, res.secret(f), f.Fingerprint, l.Source, l.Path,
 				csvInt(l.Line), csvInt(l.Column), csvInt(l.EndLine), csvInt(l.EndColumn),
 				l.Commit, l.Author, l.Email, csvDate(l.Date), l.Message,
+				l.Image, l.ImageDigest, csvInt(l.Layer), l.LayerDigest, csvInt(l.RemovedInLayer),
 			}
 			for i, cell := range row {
 				row[i] = csvSafe(cell)

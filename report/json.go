@@ -69,6 +69,14 @@ type JSONLocation struct {
 	Email     string    `json:"email,omitempty"`
 	Date      time.Time `json:"date,omitzero"`
 	Message   string    `json:"message,omitempty"`
+	// Image locations (source "image"): the image, its 1-based layer (0 for the config), and
+	// the later layer that deletes or overwrites the file, with a note saying so.
+	Image          string `json:"image,omitempty"`
+	ImageDigest    string `json:"image_digest,omitempty"`
+	Layer          int    `json:"layer,omitempty"`
+	LayerDigest    string `json:"layer_digest,omitempty"`
+	RemovedInLayer int    `json:"removed_in_layer,omitempty"`
+	Note           string `json:"note,omitempty"`
 }
 
 // JSONStats is the work a JSON report's scan did.
@@ -140,6 +148,13 @@ func (r *Result) jsonReport() *JSONReport {
 				Email:     l.Email,
 				Date:      l.Date,
 				Message:   l.Message,
+
+				Image:          l.Image,
+				ImageDigest:    l.ImageDigest,
+				Layer:          l.Layer,
+				LayerDigest:    l.LayerDigest,
+				RemovedInLayer: l.RemovedInLayer,
+				Note:           l.Note,
 			})
 		}
 		out.Findings = append(out.Findings, jf)

@@ -185,6 +185,12 @@ type located struct {
 func (b *sarifBuilder) located(f scanner.Finding) []located {
 	var out []located
 	for _, l := range f.Locations {
+		if l.Image != "" {
+			// A file in an image is no file of the repository: "image-ref/path", not
+			// relative to %SRCROOT%.
+			out = append(out, located{Location: l, uri: imageURI(l)})
+			continue
+		}
 		if uri, rel := artifactURI(l.Path, b.root); uri != "" {
 			out = append(out, located{Location: l, uri: uri, relative: rel})
 		}
@@ -485,10 +491,17 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 		props.WithTags(append([]string{}, f.Tags...))
 	}
 	res.AddLocation(b.location(first))
-	for _, kv := range [][2]string{{"source", first.Source}, {"commit", first.Commit}} {
+	for _, kv := range [][2]string{{"source", first.Source}, {"commit", first.Commit},
+		{"image", first.Image}, {"image_digest", first.ImageDigest}, {"layer_digest", first.LayerDigest}, {"note", first.Note}} {
 		if kv[1] != "" {
 			props.Add(kv[0], kv[1])
 		}
+	}
+	if first.Layer > 0 {
+		props.Add("layer", first.Layer)
+	}
+	if first.RemovedInLayer > 0 {
+		props.Add("removed_in_layer", first.RemovedInLayer)
 	}
 	for _, kv := range [][2]string{{"author", first.Author}, {"email", first.Email}, {"message", first.Message}} {
 		if kv[1] != "" {
@@ -550,6 +563,17 @@ func artifactURI(p, root string) (uri string, relative bool) {
 		return "", true
 	}
 	return (&url.URL{Path: p}).String(), true
+}
+
+// imageURI names a file in an image as "image-ref/path" (a config field keeps its synthetic
+// name, "image-ref/config:Env[3]"), percent-encoded as a relative URI reference.
+func imageURI(l scanner.Location) string {
+	u := (&url.URL{Path: strings.TrimSuffix(l.Image, "/") + "/" + strings.TrimPrefix(l.Path, "/")}).String()
+	// A colon in the first segment ("registry:5000/...") would read as a scheme.
+	if i := strings.IndexAny(u, ":/"); i >= 0 && u[i] == ':' {
+		u = "./" + u
+	}
+	return u
 }
 
 // absSlash returns p with forward slashes, cleaned, if it is an absolute path ("/srv/app" or

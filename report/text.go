@@ -68,6 +68,14 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 		if l.Line > 0 {
 			where += ":" + strconv.Itoa(l.Line)
 		}
+		if l.Image != "" {
+			where += "  in " + clean(l.Image)
+			if l.Layer > 0 {
+				where += fmt.Sprintf(" layer %d", l.Layer)
+			} else {
+				where += " config"
+			}
+		}
 		if l.Commit != "" {
 			where += "  commit " + clean(shortCommit(l.Commit))
 			if l.Author != "" {
@@ -78,6 +86,9 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 			}
 		}
 		fmt.Fprintf(w, "%s%s\n", textIndent, where)
+		if l.Note != "" {
+			fmt.Fprintf(w, "%s%s\n", textIndent, clean(l.Note))
+		}
 		if n := len(f.Locations) - 1; n > 0 {
 			fmt.Fprintf(w, "%s+%d more %s\n", textIndent, n, plural(n, "location", "locations"))
 		}

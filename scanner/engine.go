@@ -462,6 +462,8 @@ func originKey(o Origin) (path, commit string) {
 		return originKey(o.Origin)
 	case GitOrigin:
 		return o.Path, o.Commit
+	case ImageOrigin:
+		return o.Path, ""
 	case DirOrigin:
 		return o.Path, ""
 	case interface{ PathInSource() string }:
@@ -479,6 +481,9 @@ func location(o Origin, m rules.Match) Location {
 		EndColumn: m.EndColumn,
 	}
 	loc.Path, loc.Commit = originKey(o)
+	if im, ok := o.(ImageOrigin); ok {
+		loc.Image, loc.ImageDigest, loc.Layer, loc.LayerDigest = im.Image, im.Digest, im.Layer, im.LayerDigest
+	}
 	if g, ok := o.(GitOrigin); ok {
 		loc.Author, loc.Email, loc.Date, loc.Message = g.Author, g.Email, g.Date, g.Message
 		// "remove token ghp_…" is a common commit message; reports must not print it whole.

@@ -31,6 +31,15 @@ type Location struct {
 	Email     string    `json:"email,omitempty"`
 	Date      time.Time `json:"date,omitempty"`
 	Message   string    `json:"message,omitempty"`
+	// Image locations: the image as named and its manifest digest, the 1-based layer (0 for
+	// the config) and its digest, and the later layer that deletes or overwrites the file, if
+	// one does; Note says what that means.
+	Image          string `json:"image,omitempty"`
+	ImageDigest    string `json:"image_digest,omitempty"`
+	Layer          int    `json:"layer,omitempty"`
+	LayerDigest    string `json:"layer_digest,omitempty"`
+	RemovedInLayer int    `json:"removed_in_layer,omitempty"`
+	Note           string `json:"note,omitempty"`
 }
 
 // Redacted returns the secret with all but a short prefix hidden: the first 4 code points of a

@@ -23,11 +23,13 @@ const DefaultMaxFileSize = 10 << 20
 
 // ScanOptions configures Scan.
 type ScanOptions struct {
-	Kind           string // "git", "staged" or "dir"
-	Target         string // path or URL
+	Kind           string // "git", "staged", "dir" or "image"
+	Target         string // path, URL or image reference
 	Git            GitOptions
-	MaxFileSize    int64  // 0 = DefaultMaxFileSize, <0 = no limit
-	ConfigPath     string // gitleaks-format TOML; "" = auto-discover at the scan root, else defaults
+	Image          ImageOptions
+	Archives       ArchiveLimits // archives inside image layers
+	MaxFileSize    int64         // 0 = DefaultMaxFileSize, <0 = no limit
+	ConfigPath     string        // gitleaks-format TOML; "" = auto-discover at the scan root, else defaults
 	Baseline       Suppressions
 	BaselinePath   string // the baseline's file, left out of dir scans as gitleaks does
 	Workers        int
@@ -85,6 +87,16 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if !fi.IsDir() {
 			root = filepath.Dir(abs)
 		}
+	case "image":
+		// An image has no work tree: config and ignore files come from where keywarden runs
+		// (the repository that builds the image, in CI).
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("finding the working directory: %w", err)
+		}
+		if root = repoWorkTree(wd); root == "" {
+			root = wd
+		}
 	default:
 		return nil, fmt.Errorf("unknown source kind %q", o.Kind)
 	}
@@ -126,6 +138,19 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		}
 	case "staged":
 		src = &StagedSource{Dir: root, MaxFileSize: maxSize, Excluded: det.PathExcluded}
+		saltFunc = func() string {
+			s, _ := RootCommitOf(root)
+			return s
+		}
+	case "image":
+		images, closeImages, err := OpenImages(ctx, o.Target, o.Image)
+		if err != nil {
+			return nil, err
+		}
+		src = &ImageSource{Images: images, MaxFileSize: maxSize, Archives: o.Archives, Excluded: det.PathExcluded, Warn: warn}
+		closeFn = closeImages
+		// Salted like the repository keywarden runs in, so that a secret in both the image and
+		// the repository that built it has one fingerprint.
 		saltFunc = func() string {
 			s, _ := RootCommitOf(root)
 			return s
@@ -177,6 +202,9 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	res, err := e.Run(ctx, src)
 	if res == nil {
 		return nil, err
+	}
+	if is, ok := src.(*ImageSource); ok {
+		is.annotate(res.Findings)
 	}
 	res.Stats.Duration = time.Since(start)
 	return &ScanOutput{Result: res, Rules: rs, Root: root}, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -70,6 +71,30 @@ func (o DirOrigin) Kind() string { return "dir" }
 
 // String implements Origin.
 func (o DirOrigin) String() string { return o.Path }
+
+// ImageOrigin is a file inside one layer of a container image, or a field of its config.
+type ImageOrigin struct {
+	Image  string // the reference as the user named it (NamedImage.Ref)
+	Digest string // the image manifest digest
+	// Layer is the 1-based index of the layer (the base layer is 1); 0 for the image config.
+	Layer       int
+	LayerDigest string // "" for the config
+	// Path is the file's path in the layer (no leading slash), a path inside an archive in
+	// it ("app.jar!/config.properties"), or a config field ("config:Env[3]",
+	// "history[5].created_by").
+	Path string
+}
+
+// Kind implements Origin.
+func (o ImageOrigin) Kind() string { return "image" }
+
+// String implements Origin.
+func (o ImageOrigin) String() string {
+	if o.Layer == 0 {
+		return o.Image + ":" + o.Path
+	}
+	return fmt.Sprintf("%s:layer %d:%s", o.Image, o.Layer, o.Path)
+}
 
 // Skip reasons a source can give instead of content.
 const (

@@ -309,7 +309,7 @@ func TestBadInput(t *testing.T) {
 		{"bad since", []string{"scan", "git", corrupt.Path(), "--since", "yesterday-ish"}, "since", false},
 		{"bad range", []string{"scan", "git", corrupt.Path(), "--range", "nope..main"}, "nope", false},
 		{"unknown flag", []string{"scan", "dir", notRepo, "--frobnicate"}, "frobnicate", false},
-		{"unknown source", []string{"scan", "image", "registry.example/app:1"}, `unknown source "image"`, false},
+		{"unknown source", []string{"scan", "tarball", "app.tar"}, `unknown source "tarball"`, false},
 		{"pre-push with a range", []string{"scan", "git", corrupt.Path(), "--pre-push", "--range", "a..b"}, "pre-push", false},
 		{"output dir missing", []string{"scan", "dir", notRepo, "--output", filepath.Join(notRepo, "no", "r.json")}, `creating report`, false},
 		{"exit code out of range", []string{"scan", "dir", notRepo, "--exit-code", "256"}, "--exit-code", false},
