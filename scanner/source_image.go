@@ -3,6 +3,8 @@ package scanner
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,10 +104,20 @@ func (s *ImageSource) image(ctx context.Context, img NamedImage, yield func(Blob
 	if err != nil {
 		return fmt.Errorf("reading the layers of %s: %w", img.Ref, err)
 	}
+	// The config's diff IDs say what each layer's tar must hash to. (A layer's own DiffID
+	// method may hash the content itself, which proves nothing and reads it twice.)
+	var diffIDs []v1.Hash
+	if cf, err := img.Image.ConfigFile(); err == nil && cf != nil && len(cf.RootFS.DiffIDs) == len(layers) {
+		diffIDs = cf.RootFS.DiffIDs
+	}
 	var idx []*layerIndex
 	var errs []error
 	for i, l := range layers {
-		li, err := s.layer(ctx, img, i+1, l, give)
+		var want v1.Hash
+		if diffIDs != nil {
+			want = diffIDs[i]
+		}
+		li, err := s.layer(ctx, img, i+1, l, want, give)
 		if errors.Is(err, errStopped) {
 			return err
 		}
@@ -125,7 +137,7 @@ func (s *ImageSource) image(ctx context.Context, img NamedImage, yield func(Blob
 }
 
 // layer yields the files of layer n (1-based) of img, reading it unless an earlier image had it.
-func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Layer, give func(Blob) error) (*layerIndex, error) {
+func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Layer, diffID v1.Hash, give func(Blob) error) (*layerIndex, error) {
 	d, err := l.Digest()
 	if err != nil {
 		return &layerIndex{}, fmt.Errorf("reading layer %d of %s: %w", n, img.Ref, err)
@@ -148,7 +160,10 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 		return li, fmt.Errorf("reading layer %d (%s) of %s: %w", n, shortDigest(d.String()), img.Ref, err)
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
+	// The tar stream is checked against the layer's diff ID as it is read: a layer whose
+	// content is not what the image says it is would otherwise be scanned as if it were.
+	sum := sha256.New()
+	tr := tar.NewReader(io.TeeReader(rc, sum))
 	emit := func(f layerFile, content []byte) error {
 		li.files = append(li.files, f)
 		return give(Blob{ID: f.id, Origin: origin(f.path), Content: content, Skip: f.skip, Size: f.size})
@@ -180,6 +195,14 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 		where := fmt.Sprintf("layer %d (%s) of %s", n, shortDigest(d.String()), img.Ref)
 		if err := s.file(ctx, d, where, name, h.Size, tr, emit); err != nil {
 			return li, err
+		}
+	}
+	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil { // the tar's padding
+		return li, fmt.Errorf("reading layer %d (%s) of %s: %w", n, shortDigest(d.String()), img.Ref, err)
+	}
+	if diffID.Algorithm == "sha256" {
+		if got := hex.EncodeToString(sum.Sum(nil)); got != diffID.Hex {
+			return li, fmt.Errorf("layer %d (%s) of %s: content does not match the config's diff ID %s (got sha256:%s): the image is corrupt or was tampered with; its files were scanned as found", n, shortDigest(d.String()), img.Ref, diffID, got)
 		}
 	}
 	return li, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -202,4 +203,49 @@ func TestScanImageArchiveBomb(t *testing.T) {
 	if !limited {
 		t.Errorf("the bomb's entry is not reported as stopped at the archive limit: %+v", rep.Skipped)
 	}
+}
+
+// TestScanImageTamperedLayer: a layer blob whose content does not match its digest is an
+// error naming the layer (exit 2), and what was read from it is still reported.
+func TestScanImageTamperedLayer(t *testing.T) {
+	secret := fakeToken(56)
+	honest := imagetest.Layer(t, map[string]string{"app/readme.txt": "hello\n"})
+	img := imagetest.Image(t, imagetest.ConfigOptions{}, honest)
+	dir := imagetest.WriteOCILayout(t, map[string]v1.Image{"1": img})
+	// Put another layer's bytes where the honest layer's blob is.
+	evil := imagetest.Layer(t, map[string]string{"app/readme.txt": "GITHUB_TOKEN=" + secret + "\n"})
+	rc, err := evil.Compressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := imagetest.Digest(t, honest)
+	writeFile(t, filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(d, "sha256:")), string(data))
+
+	rep, res := keywardenJSONAllowingError(t, "scan", "image", "oci:"+dir+":1")
+	if res.code != exitError || !strings.Contains(res.stderr, "layer 1") {
+		t.Fatalf("exit %d, stderr %q; want exit 2 naming layer 1", res.code, res.stderr)
+	}
+	if rep == nil || len(rep.Findings) != 1 {
+		t.Fatalf("the tampered layer's secret is not in the report: %+v", rep)
+	}
+}
+
+// keywardenJSONAllowingError runs a scan with --format json and decodes the report, whatever
+// the exit code.
+func keywardenJSONAllowingError(t *testing.T, args ...string) (*report.JSONReport, cliResult) {
+	t.Helper()
+	r := keywarden(t, append(args, "--format", "json", "--quiet")...)
+	if r.stdout == "" {
+		return nil, r
+	}
+	rep, err := report.ReadJSON(strings.NewReader(r.stdout))
+	if err != nil {
+		t.Fatalf("decoding report: %v\n%s", err, r.stdout)
+	}
+	return rep, r
 }
