@@ -168,6 +168,7 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 		li.files = append(li.files, f)
 		return give(Blob{ID: f.id, Origin: origin(f.path), Content: content, Skip: f.skip, Size: f.size})
 	}
+	warnedEscape := false
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -177,6 +178,11 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 			return li, fmt.Errorf("reading layer %d (%s) of %s: %w", n, shortDigest(d.String()), img.Ref, err)
 		}
 		name := cleanLayerPath(h.Name)
+		if escapes(name) && !warnedEscape {
+			// Nothing is extracted, so it is only a name; but a layer built that way is odd.
+			warnedEscape = true
+			s.warn(fmt.Errorf("layer %d (%s) of %s has an entry whose path leaves the image's root: %q (scanned under that name, never extracted)", n, shortDigest(d.String()), img.Ref, h.Name))
+		}
 		dir, base := path.Split(name)
 		dir = strings.TrimSuffix(dir, "/")
 		switch {
@@ -229,15 +235,11 @@ func (s *ImageSource) file(ctx context.Context, layer v1.Hash, where, name strin
 	if !archive {
 		return emit(layerFile{path: name, id: HashBlob(content), size: size}, content)
 	}
-	warn := s.Warn
-	if warn == nil {
-		warn = func(error) {}
-	}
 	lim := s.Archives
 	if lim.MaxEntry == 0 {
 		lim.MaxEntry = s.MaxFileSize
 	}
-	return ExpandArchive(ctx, name, content, 0, lim, warn, func(e ArchiveEntry) error {
+	return ExpandArchive(ctx, name, content, 0, lim, s.warn, func(e ArchiveEntry) error {
 		f := layerFile{path: e.Path, size: e.Size, skip: e.Skip}
 		if e.Skip != "" || e.Content == nil {
 			f.id = unreadID(layer.String() + ":" + e.Path)
@@ -254,6 +256,17 @@ func cleanLayerPath(name string) string {
 	name = strings.TrimPrefix(name, "./")
 	name = strings.TrimLeft(name, "/")
 	return strings.TrimSuffix(name, "/")
+}
+
+// escapes reports whether a cleaned layer path climbs out of the root.
+func escapes(name string) bool {
+	return name == ".." || strings.HasPrefix(name, "../") || strings.Contains(name, "/../") || strings.HasSuffix(name, "/..")
+}
+
+func (s *ImageSource) warn(err error) {
+	if s.Warn != nil {
+		s.Warn(err)
+	}
 }
 
 // markRemoved records, for every file of every layer of img, the first later layer that

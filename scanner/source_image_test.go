@@ -1,6 +1,8 @@
 package scanner
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -213,5 +215,42 @@ func TestImageTruncatedLayer(t *testing.T) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Error("damage reported as a cancellation")
+	}
+}
+
+// TestImageEntryPathsOutsideRoot: entries named "../x" or "/abs" are scanned under those names
+// (nothing is extracted) with one warning per layer.
+func TestImageEntryPathsOutsideRoot(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range []string{"../../etc/cron.d/evil", "/abs/file.txt", "ok/../../up.txt"} {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte("x\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	img := imagetest.Image(t, imagetest.ConfigOptions{}, imagetest.LayerFromTar(t, buf.Bytes()))
+	var warnings []string
+	s := &ImageSource{Images: []NamedImage{named(t, "img", img)}, Warn: func(err error) { warnings = append(warnings, err.Error()) }}
+	got, err := collectImage(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, y := range got {
+		if y.Layer > 0 {
+			paths = append(paths, y.Path)
+		}
+	}
+	if diff := cmp.Diff([]string{"../../etc/cron.d/evil", "abs/file.txt", "ok/../../up.txt"}, paths); diff != "" {
+		t.Errorf("paths (-want +got):\n%s", diff)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "never extracted") {
+		t.Errorf("warnings %q, want one saying the entry is never extracted", warnings)
 	}
 }
