@@ -5,8 +5,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -17,6 +15,11 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	// klauspost/compress inflates a quarter faster than the standard library, with the same
+	// API; inflating is most of what opening archives costs.
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 )
 
 // SkipArchiveLimit is an archive entry left unread because a zip-bomb bound stopped it.
@@ -486,6 +489,9 @@ func (m *meter) Read(p []byte) (int, error) {
 
 func (a *archive) zip(data []byte) error {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if zr != nil {
+		zr.RegisterDecompressor(zip.Deflate, flate.NewReader)
+	}
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		a.problem(fmt.Errorf("expanding %q: reading entries in order, the central directory is unreadable: %w", a.path, err))
 		return a.zipLocal(data)

@@ -2,6 +2,8 @@ package scanner
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +15,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 // ImageSource yields every file of every layer of the images, files a later layer deletes or
@@ -155,15 +158,16 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 	}
 	li := &layerIndex{}
 	s.layers[d] = li
-	rc, err := l.Uncompressed()
+	rc, err := uncompressed(l)
 	if err != nil {
 		return li, fmt.Errorf("reading layer %d (%s) of %s: %w", n, shortDigest(d.String()), img.Ref, err)
 	}
-	defer rc.Close()
 	// The tar stream is checked against the layer's diff ID as it is read: a layer whose
 	// content is not what the image says it is would otherwise be scanned as if it were.
 	sum := sha256.New()
-	tr := tar.NewReader(io.TeeReader(rc, sum))
+	ahead := newReadAhead(rc, sum) // closes rc
+	defer ahead.stop()
+	tr := tar.NewReader(ahead)
 	emit := func(f layerFile, content []byte) error {
 		li.files = append(li.files, f)
 		return give(Blob{ID: f.id, Origin: origin(f.path), Content: content, Skip: f.skip, Size: f.size})
@@ -203,7 +207,7 @@ func (s *ImageSource) layer(ctx context.Context, img NamedImage, n int, l v1.Lay
 			return li, err
 		}
 	}
-	if _, err := io.Copy(io.Discard, io.TeeReader(rc, sum)); err != nil { // the tar's padding
+	if _, err := io.Copy(io.Discard, ahead); err != nil { // the tar's padding, hashed too
 		return li, fmt.Errorf("reading layer %d (%s) of %s: %w", n, shortDigest(d.String()), img.Ref, err)
 	}
 	if diffID.Algorithm == "sha256" {
@@ -219,13 +223,19 @@ func (s *ImageSource) file(ctx context.Context, layer v1.Hash, where, name strin
 	if s.Excluded != nil && s.Excluded(name) {
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipExcluded}, nil)
 	}
-	head := make([]byte, min(size, 512))
+	// As much as the engine sniffs: a binary file is skipped here, unread, as the engine
+	// would skip it after the copy and the hashing.
+	head := make([]byte, min(size, sniffLen))
 	if _, err := io.ReadFull(r, head); err != nil {
 		return fmt.Errorf("reading %s in %s: %w", name, where, err)
 	}
 	archive := s.Archives.MaxDepth >= 0 && IsArchive(name, head) && size <= archiveReadLimit
-	if !archive && s.MaxFileSize > 0 && size > s.MaxFileSize {
+	switch {
+	case archive:
+	case s.MaxFileSize > 0 && size > s.MaxFileSize:
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipTooLarge}, nil)
+	case bytes.IndexByte(head, 0) >= 0:
+		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipBinary}, nil)
 	}
 	content := make([]byte, size)
 	copy(content, head)
@@ -256,6 +266,41 @@ func cleanLayerPath(name string) string {
 	name = strings.TrimPrefix(name, "./")
 	name = strings.TrimLeft(name, "/")
 	return strings.TrimSuffix(name, "/")
+}
+
+// uncompressed opens a layer's tar stream. gzip, which nearly every layer is, is inflated with
+// klauspost/compress, a quarter faster than compress/gzip, and inflating is the largest single
+// cost of an image scan; anything else (zstd, plain tar) goes through go-containerregistry.
+func uncompressed(l v1.Layer) (io.ReadCloser, error) {
+	rc, err := l.Compressed()
+	if err != nil {
+		return l.Uncompressed()
+	}
+	br := bufio.NewReaderSize(rc, 1<<16)
+	if magic, err := br.Peek(2); err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		rc.Close()
+		return l.Uncompressed()
+	}
+	zr, err := kgzip.NewReader(br)
+	if err != nil {
+		rc.Close()
+		return l.Uncompressed()
+	}
+	return gzipLayer{zr, rc}, nil
+}
+
+// gzipLayer closes both the inflater and the compressed stream under it.
+type gzipLayer struct {
+	*kgzip.Reader
+	under io.Closer
+}
+
+func (g gzipLayer) Close() error {
+	err := g.Reader.Close()
+	if cerr := g.under.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // escapes reports whether a cleaned layer path climbs out of the root.

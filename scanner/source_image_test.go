@@ -92,7 +92,7 @@ func TestImageWhiteouts(t *testing.T) {
 	}
 }
 
-// countingLayer counts how often a layer is decompressed.
+// countingLayer counts how often a layer's content is opened.
 type countingLayer struct {
 	v1.Layer
 	reads *atomic.Int32
@@ -101,6 +101,11 @@ type countingLayer struct {
 func (l countingLayer) Uncompressed() (io.ReadCloser, error) {
 	l.reads.Add(1)
 	return l.Layer.Uncompressed()
+}
+
+func (l countingLayer) Compressed() (io.ReadCloser, error) {
+	l.reads.Add(1)
+	return l.Layer.Compressed()
 }
 
 // TestImageSharedLayerReadOnce: a layer two images share is decompressed once; the second
@@ -179,8 +184,11 @@ func TestImageConfigFields(t *testing.T) {
 // download gives.
 type truncatedLayer struct{ v1.Layer }
 
-func (l truncatedLayer) Uncompressed() (io.ReadCloser, error) {
-	rc, err := l.Layer.Uncompressed()
+func (l truncatedLayer) Uncompressed() (io.ReadCloser, error) { return halve(l.Layer.Uncompressed()) }
+
+func (l truncatedLayer) Compressed() (io.ReadCloser, error) { return halve(l.Layer.Compressed()) }
+
+func halve(rc io.ReadCloser, err error) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -252,5 +260,26 @@ func TestImageEntryPathsOutsideRoot(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "never extracted") {
 		t.Errorf("warnings %q, want one saying the entry is never extracted", warnings)
+	}
+}
+
+// plainLayer stores its tar uncompressed, as a zstd or uncompressed layer is to the gzip path.
+type plainLayer struct{ v1.Layer }
+
+func (l plainLayer) Compressed() (io.ReadCloser, error) { return l.Layer.Uncompressed() }
+
+// TestImageLayerNotGzip: a layer that is not gzip is read through go-containerregistry.
+func TestImageLayerNotGzip(t *testing.T) {
+	l := plainLayer{imagetest.Layer(t, map[string]string{"plain.txt": "plain\n"})}
+	img, err := mutate.AppendLayers(imagetest.Image(t, imagetest.ConfigOptions{}), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := collectImage(t, &ImageSource{Images: []NamedImage{{Ref: "img", Digest: "sha256:0", Image: img}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || got[0].Path != "plain.txt" || got[0].Content != "plain\n" {
+		t.Errorf("got %+v, want plain.txt read", got)
 	}
 }
