@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/scanner"
@@ -157,6 +159,15 @@ func TestScanImageBadInput(t *testing.T) {
 		{"unreachable registry", "127.0.0.1:1/app:1.0", "unreachable"},
 		{"malformed reference", "UPPER/Case:tag::", "malformed"},
 	}
+	t.Run("unauthorized", func(t *testing.T) {
+		reg := imagetest.StartRegistry(t, imagetest.WithHtpasswd("ci", "s3cret-pass"))
+		ref := imagetest.Push(t, reg, "private/app:1.0", img, remote.WithAuth(&authn.Basic{Username: "ci", Password: "s3cret-pass"}))
+		t.Setenv("DOCKER_CONFIG", t.TempDir()) // no credentials
+		res := keywarden(t, "scan", "image", ref, "--format", "json", "-q")
+		if res.code != exitError || !strings.Contains(res.stderr, "docker login") || strings.Count(res.stderr, "\n") != 1 {
+			t.Errorf("exit %d, stderr %q; want exit 2 and one line saying to log in", res.code, res.stderr)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := keywarden(t, "scan", "image", tt.ref, "--format", "json", "-q")
