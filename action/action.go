@@ -426,6 +426,7 @@ func writeSARIF(path string, rep *report.JSONReport, root, prefix string) error 
 		sf := scanner.Finding{
 			RuleID: f.RuleID, Description: f.Description, Severity: f.Severity,
 			Secret: f.Secret, Fingerprint: f.Fingerprint, Entropy: f.Entropy, Tags: f.Tags,
+			Key: f.Key, Weaknesses: f.Weaknesses, Strength: f.Strength,
 		}
 		for _, l := range f.Locations {
 			sf.Locations = append(sf.Locations, scanner.Location{

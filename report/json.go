@@ -12,6 +12,10 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keys"
+	"github.com/keywarden/keywarden/scanner"
 )
 
 // SchemaVersion is the schema_version of the JSON reports this package writes and reads.
@@ -54,6 +58,11 @@ type JSONFinding struct {
 	Entropy     float64        `json:"entropy"`
 	Tags        []string       `json:"tags"`
 	Locations   []JSONLocation `json:"locations"`
+	// Key, Weaknesses and Strength judge the secret: the key it holds and what is wrong with
+	// it, and how guessable the value is.
+	Key        *scanner.KeyInfo `json:"key,omitempty"`
+	Weaknesses []keys.Weakness  `json:"weaknesses,omitempty"`
+	Strength   *rules.Strength  `json:"strength,omitempty"`
 }
 
 // JSONLocation is one place a finding occurs in a JSON report.
@@ -134,6 +143,9 @@ func (r *Result) jsonReport() *JSONReport {
 			Entropy:     f.Entropy,
 			Tags:        append([]string{}, f.Tags...),
 			Locations:   make([]JSONLocation, 0, len(f.Locations)),
+			Key:         f.Key,
+			Weaknesses:  f.Weaknesses,
+			Strength:    f.Strength,
 		}
 		for _, l := range f.Locations {
 			jf.Locations = append(jf.Locations, JSONLocation{

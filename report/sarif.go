@@ -500,6 +500,15 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 	if first.Layer > 0 {
 		props.Add("layer", first.Layer)
 	}
+	if f.Key != nil {
+		props.Add("key", f.Key)
+	}
+	if len(f.Weaknesses) > 0 {
+		props.Add("weaknesses", f.Weaknesses)
+	}
+	if f.Strength != nil {
+		props.Add("strength", f.Strength)
+	}
 	if first.RemovedInLayer > 0 {
 		props.Add("removed_in_layer", first.RemovedInLayer)
 	}

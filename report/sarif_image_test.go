@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keys"
 	"github.com/keywarden/keywarden/scanner"
 )
 
@@ -42,5 +44,36 @@ func TestSARIFImageLocations(t *testing.T) {
 		if got := r.Properties[k]; got != want {
 			t.Errorf("property %s = %v, want %v", k, got, want)
 		}
+	}
+}
+
+// TestKeyPropertiesInReports: a key finding's key, weaknesses and strength are in the SARIF
+// result's properties and survive a JSON round trip.
+func TestKeyPropertiesInReports(t *testing.T) {
+	res := &Result{
+		Tool: testTool, Source: "dir", Target: ".", Started: testStarted,
+		Findings: []scanner.Finding{{
+			RuleID: ruleToken.ID, Severity: "critical", Secret: secretTokenA, Fingerprint: "aa",
+			Locations:  []scanner.Location{{Source: "dir", Path: "id_rsa", Line: 1, Column: 1, EndLine: 27, EndColumn: 31}},
+			Key:        &scanner.KeyInfo{Type: "rsa", Bits: 2048, Format: "pkcs1", Private: true, PublicSHA256: "ab12", SSHFingerprint: "SHA256:xyz"},
+			Weaknesses: []keys.Weakness{{ID: "roca", Severity: "critical", Summary: "ROCA", Reference: "https://nvd.nist.gov/vuln/detail/CVE-2017-15361"}},
+			Strength:   &rules.Strength{Grade: "strong"},
+		}},
+		Rules: map[string]rules.RuleInfo{ruleToken.ID: ruleToken},
+	}
+	log := decodeSARIF(t, render(t, SARIF{}, res))
+	props := log.Runs[0].Results[0].Properties
+	key, _ := props["key"].(map[string]any)
+	weak, _ := props["weaknesses"].([]any)
+	if key["public_sha256"] != "ab12" || len(weak) != 1 || weak[0].(map[string]any)["id"] != "roca" || props["strength"] == nil {
+		t.Errorf("SARIF properties %v lack the key, its weaknesses or its strength", props)
+	}
+	rep, err := ReadJSON(bytes.NewReader(render(t, JSON{}, res)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	if f.Key == nil || f.Key.SSHFingerprint != "SHA256:xyz" || len(f.Weaknesses) != 1 || f.Strength == nil || f.Strength.Grade != "strong" {
+		t.Errorf("JSON round trip lost the key judgement: %+v", f)
 	}
 }

@@ -93,6 +93,31 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 			fmt.Fprintf(w, "%s+%d more %s\n", textIndent, n, plural(n, "location", "locations"))
 		}
 	}
+	if k := f.Key; k != nil {
+		desc := k.Type
+		if k.Bits > 0 {
+			desc += fmt.Sprintf(" %d", k.Bits)
+		}
+		if k.Curve != "" {
+			desc += " " + k.Curve
+		}
+		if k.Encrypted {
+			desc += ", encrypted"
+		}
+		if k.SSHFingerprint != "" {
+			desc += ", " + k.SSHFingerprint
+		}
+		fmt.Fprintf(w, "%skey %s\n", textIndent, clean(desc))
+	}
+	for _, wk := range f.Weaknesses {
+		if wk.ID == "unencrypted-private-key" {
+			continue // every private key finding is one; it says nothing new
+		}
+		fmt.Fprintf(w, "%sweak: %s (%s): %s\n", textIndent, clean(wk.ID), clean(wk.Severity), clean(wk.Summary))
+	}
+	if s := f.Strength; s != nil && s.Grade != "strong" {
+		fmt.Fprintf(w, "%s%s secret: %s\n", textIndent, clean(s.Grade), clean(s.Reason))
+	}
 	if f.Fingerprint != "" {
 		fmt.Fprintf(w, "%sfingerprint %s\n", textIndent, clean(f.Fingerprint))
 	}

@@ -3,6 +3,9 @@ package scanner
 import (
 	"time"
 	"unicode/utf8"
+
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keys"
 )
 
 // Finding is one secret value matched by one rule, with every place it occurs.
@@ -15,6 +18,25 @@ type Finding struct {
 	Entropy     float64    `json:"entropy"`
 	Tags        []string   `json:"tags"`
 	Locations   []Location `json:"locations"` // first-introduced first
+	// Key describes the key the secret holds, if it holds one; Weaknesses are what its checks
+	// found (shared primes across the scan's keys included).
+	Key        *KeyInfo        `json:"key,omitempty"`
+	Weaknesses []keys.Weakness `json:"weaknesses,omitempty"`
+	Strength   *rules.Strength `json:"strength,omitempty"`
+}
+
+// KeyInfo describes a key a finding's secret holds: what the report shows of it, and the
+// fingerprints the inventory cross-check matches on. Nothing in it is secret.
+type KeyInfo struct {
+	Type           string    `json:"type"`
+	Bits           int       `json:"bits,omitempty"`
+	Curve          string    `json:"curve,omitempty"`
+	Format         string    `json:"format"`
+	Private        bool      `json:"private"`
+	PublicSHA256   string    `json:"public_sha256,omitempty"`
+	SSHFingerprint string    `json:"ssh_fingerprint,omitempty"`
+	Encrypted      bool      `json:"encrypted"`
+	KDF            *keys.KDF `json:"kdf,omitempty"`
 }
 
 // Location is one occurrence of a finding. Lines and columns are 1-based and count code

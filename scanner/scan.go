@@ -35,8 +35,11 @@ type ScanOptions struct {
 	Workers        int
 	MaxDecodeDepth int
 	WholeBlobs     bool
-	Warn           func(error)
-	Progress       func(Stats)
+	// IncludePlaceholders keeps findings whose value is a placeholder (EXAMPLE, changeme,
+	// ${VAR}), which are dropped by default.
+	IncludePlaceholders bool
+	Warn                func(error)
+	Progress            func(Stats)
 }
 
 // ScanOutput is a finished scan with the rules it ran.
@@ -206,6 +209,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	if is, ok := src.(*ImageSource); ok {
 		is.annotate(res.Findings)
 	}
+	res.Findings = judge(res.Findings, o.IncludePlaceholders)
 	res.Stats.Duration = time.Since(start)
 	return &ScanOutput{Result: res, Rules: rs, Root: root}, err
 }

@@ -33,6 +33,7 @@ type scanFlags struct {
 	noColor        bool
 	noProgress     bool
 	wholeBlobs     bool
+	placeholders   bool
 	cpuProfile     string
 
 	rangeSpec string
@@ -75,6 +76,7 @@ func newScanCmd() *cobra.Command {
 	pf.IntVarP(&f.workers, "jobs", "j", 0, "detection workers (default: number of CPUs)")
 	pf.BoolVar(&f.noColor, "no-color", false, "no ANSI colour in text output (also: NO_COLOR)")
 	pf.BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
+	pf.BoolVar(&f.placeholders, "include-placeholders", false, "keep findings whose value is a placeholder (EXAMPLE, changeme, ${VAR}, xxxx), dropped by default")
 	pf.BoolVar(&f.wholeBlobs, "whole-blobs", false, "scan every blob in full instead of only new lines (slower; for checking)")
 	_ = pf.MarkHidden("whole-blobs")
 	pf.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (for benchmarking)")
@@ -177,14 +179,15 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		return fail(fmt.Errorf("parsing --max-file-size: %w", err))
 	}
 	opts := scanner.ScanOptions{
-		Kind:           kind,
-		Target:         target,
-		ConfigPath:     f.config,
-		MaxFileSize:    maxSize,
-		Workers:        f.workers,
-		MaxDecodeDepth: f.maxDecodeDepth,
-		WholeBlobs:     f.wholeBlobs,
-		Git:            scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch, Not: f.not},
+		Kind:                kind,
+		Target:              target,
+		ConfigPath:          f.config,
+		MaxFileSize:         maxSize,
+		Workers:             f.workers,
+		MaxDecodeDepth:      f.maxDecodeDepth,
+		WholeBlobs:          f.wholeBlobs,
+		IncludePlaceholders: f.placeholders,
+		Git:                 scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch, Not: f.not},
 	}
 	switch f.gitReader {
 	case "auto", "":

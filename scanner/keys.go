@@ -1,0 +1,79 @@
+package scanner
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keys"
+)
+
+// severityRank orders severities, most severe first.
+var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+// judge parses the key material of each finding and grades every secret: it attaches the key
+// and its weaknesses (RSA moduli sharing a prime with another key of the same scan included)
+// and a strength, raises the severity of broken keys, and drops placeholders unless keep.
+func judge(findings []Finding, keepPlaceholders bool) []Finding {
+	type modulus struct {
+		finding int
+		n       *big.Int
+	}
+	var moduli []modulus
+	for i := range findings {
+		f := &findings[i]
+		if ks := keys.Parse([]byte(f.Secret)); len(ks) > 0 {
+			k := ks[0]
+			f.Key = &KeyInfo{Type: k.Type, Bits: k.Bits, Curve: k.Curve, Format: k.Format, Private: k.Private,
+				PublicSHA256: k.PublicSHA256, SSHFingerprint: k.SSHFingerprint, Encrypted: k.Encrypted, KDF: k.KDF}
+			f.Weaknesses = keys.Check(k)
+			if k.RSA != nil && k.RSA.N != nil {
+				moduli = append(moduli, modulus{i, k.RSA.N})
+			}
+		}
+		switch {
+		case f.Key != nil:
+			f.Strength = &rules.Strength{Grade: "strong"} // a key's strength is what its checks say
+		case f.Secret != "": // a path-only rule's finding has no value to grade
+			st := rules.GradeSecret(f.RuleID, f.Secret)
+			f.Strength = &st
+		}
+	}
+	if len(moduli) > 1 {
+		ns := make([]*big.Int, len(moduli))
+		for i, m := range moduli {
+			ns[i] = m.n
+		}
+		for i, others := range keys.SharedPrimes(ns) {
+			w := keys.Catalog["shared-prime"]
+			w.Summary = fmt.Sprintf("%s (with %d other %s found in this scan)", w.Summary, len(others), plural(len(others), "key", "keys"))
+			f := &findings[moduli[i].finding]
+			f.Weaknesses = append(f.Weaknesses, w)
+		}
+	}
+	out := findings[:0]
+	for _, f := range findings {
+		if f.Strength != nil && f.Strength.Grade == "placeholder" && !keepPlaceholders {
+			continue
+		}
+		sort.SliceStable(f.Weaknesses, func(a, b int) bool {
+			return severityRank[f.Weaknesses[a].Severity] < severityRank[f.Weaknesses[b].Severity]
+		})
+		for _, w := range f.Weaknesses {
+			// A broken or published key is worse than a leaked one: anyone can use it, leaked or not.
+			if r, ok := severityRank[w.Severity]; ok && r < severityRank[f.Severity] && w.ID != "unencrypted-private-key" {
+				f.Severity = w.Severity
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
