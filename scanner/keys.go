@@ -25,8 +25,8 @@ func judge(findings []Finding, keepPlaceholders bool) []Finding {
 		f := &findings[i]
 		if ks := keys.Parse([]byte(f.Secret)); len(ks) > 0 {
 			k := ks[0]
-			f.Key = &KeyInfo{Type: k.Type, Bits: k.Bits, Curve: k.Curve, Format: k.Format, Private: k.Private,
-				PublicSHA256: k.PublicSHA256, SSHFingerprint: k.SSHFingerprint, Encrypted: k.Encrypted, KDF: k.KDF}
+			info := NewKeyInfo(k)
+			f.Key = &info
 			f.Weaknesses = keys.Check(k)
 			if k.RSA != nil && k.RSA.N != nil {
 				moduli = append(moduli, modulus{i, k.RSA.N})
@@ -69,6 +69,12 @@ func judge(findings []Finding, keepPlaceholders bool) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// NewKeyInfo describes k for reports.
+func NewKeyInfo(k keys.Key) KeyInfo {
+	return KeyInfo{Type: k.Type, Bits: k.Bits, Curve: k.Curve, Format: k.Format, Private: k.Private,
+		PublicSHA256: k.PublicSHA256, SSHFingerprint: k.SSHFingerprint, Encrypted: k.Encrypted, KDF: k.KDF}
 }
 
 func plural(n int, one, many string) string {

@@ -68,10 +68,9 @@ func newKeysCmd() *cobra.Command {
 				}
 				for _, k := range keys.Parse(data) {
 					ck := checkedKey{
-						File: file,
-						Line: 1 + bytes.Count(data[:min(k.Offset, len(data))], []byte{'\n'}),
-						Key: scanner.KeyInfo{Type: k.Type, Bits: k.Bits, Curve: k.Curve, Format: k.Format, Private: k.Private,
-							PublicSHA256: k.PublicSHA256, SSHFingerprint: k.SSHFingerprint, Encrypted: k.Encrypted, KDF: k.KDF},
+						File:       file,
+						Line:       1 + bytes.Count(data[:min(k.Offset, len(data))], []byte{'\n'}),
+						Key:        scanner.NewKeyInfo(k),
 						Weaknesses: keys.Check(k),
 					}
 					if k.RSA != nil && k.RSA.N != nil {
