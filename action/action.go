@@ -33,7 +33,7 @@ const maxAnnotations = 50
 const failNever = "never"
 
 // severities are the severities fail-on accepts, most severe first.
-var severities = []string{"critical", "high", "medium", "low"}
+var severities = []string{"critical", "high", "medium", "low", "info"}
 
 // inputSpec is one input of action.yml: action.yml passes it to the program in the
 // environment variable inputEnv(name), and def is its default in both places.

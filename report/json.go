@@ -53,6 +53,7 @@ type JSONFinding struct {
 	RuleID      string         `json:"rule_id"`
 	Description string         `json:"description"`
 	Severity    string         `json:"severity"`
+	Kind        string         `json:"kind,omitempty"`
 	Secret      string         `json:"secret"` // redacted unless the report was written with ShowSecrets
 	Fingerprint string         `json:"fingerprint"`
 	Entropy     float64        `json:"entropy"`
@@ -138,6 +139,7 @@ func (r *Result) jsonReport() *JSONReport {
 			RuleID:      f.RuleID,
 			Description: f.Description,
 			Severity:    f.Severity,
+			Kind:        f.Kind,
 			Secret:      r.secret(f),
 			Fingerprint: f.Fingerprint,
 			Entropy:     f.Entropy,

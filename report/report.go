@@ -82,7 +82,7 @@ func (r *Result) rulesOf(findings []int) []rules.RuleInfo {
 }
 
 // severities lists the known severities, most severe first.
-var severities = []string{"critical", "high", "medium", "low"}
+var severities = []string{"critical", "high", "medium", "low", "info"}
 
 // severityRank orders severities for display: 0 for critical up to 3 for low, 4 for anything else.
 func severityRank(s string) int {

@@ -642,7 +642,7 @@ func sarifLevel(severity string) string {
 	switch severity {
 	case "critical", "high":
 		return sarif.LevelError
-	case "low":
+	case "low", "info":
 		return sarif.LevelNote
 	}
 	return sarif.LevelWarning
@@ -657,6 +657,8 @@ func securitySeverity(severity string) string {
 		return "8.0"
 	case "low":
 		return "3.0"
+	case "info":
+		return "0.0"
 	}
 	return "5.5"
 }

@@ -8,7 +8,8 @@ type RuleInfo struct {
 	ID          string
 	Description string
 	Tags        []string
-	Severity    string // critical, high, medium, low
+	Severity    string // critical, high, medium, low, info
+	Kind        string // one of Kinds
 	Regex       string // empty for path-only rules
 	Keywords    []string
 	Path        string // path regex: the only condition of a path-only rule, else a constraint

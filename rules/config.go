@@ -631,8 +631,9 @@ func newRuleset(cfg config.Config, lazy lazyRegexes, path string) *Ruleset {
 		info := RuleInfo{
 			ID:          id,
 			Description: r.Description,
-			Tags:        append([]string(nil), r.Tags...),
+			Tags:        ruleTags(r.Tags),
 			Severity:    severity(r),
+			Kind:        kind(r),
 			Keywords:    append([]string(nil), r.Keywords...),
 		}
 		switch {
@@ -738,7 +739,20 @@ var cloudProviders = []string{"aws-", "gcp-", "azure-", "alibaba-", "digitalocea
 //	high      provider-specific API tokens and secrets (the default)
 //	medium    generic and low-confidence rules, and identifiers that are not secrets alone
 //	low       path-only rules that flag a file type (pkcs12-file), unless the ID names a key
+//
+// A rule may set its own with a tag ("severity:info"); a rule that names its kind gets the
+// kind's severity (kindSeverity).
 func severity(r config.Rule) string {
+	for _, t := range r.Tags {
+		if s, ok := strings.CutPrefix(t, severityTag); ok {
+			return s
+		}
+	}
+	for _, t := range r.Tags {
+		if s, ok := kindSeverity[t]; ok {
+			return s
+		}
+	}
 	id := strings.ToLower(r.RuleID)
 	has := func(subs ...string) bool {
 		for _, s := range subs {

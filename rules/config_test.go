@@ -542,6 +542,12 @@ func TestSeverity(t *testing.T) {
 		{"jwt", "medium"},
 		{"discord-client-id", "medium"},
 		{"pkcs12-file", "low"},
+		{"password-assignment", "high"},       // from its kind tag
+		{"password-hash-bcrypt", "medium"},    // from its kind tag
+		{"password-hash-descrypt", "high"},    // from its severity tag
+		{"ansible-vault", "info"},             // encrypted-store
+		{"connection-string-url", "high"},     // connection-string
+		{"aws-secret-access-key", "critical"}, // cloud-credential
 	}
 	for _, tc := range tests {
 		t.Run(tc.id, func(t *testing.T) {
@@ -556,7 +562,7 @@ func TestSeverity(t *testing.T) {
 	}
 	for _, r := range rs.Rules() {
 		switch r.Severity {
-		case "critical", "high", "medium", "low":
+		case "critical", "high", "medium", "low", "info":
 		default:
 			t.Errorf("rule %s: severity %q", r.ID, r.Severity)
 		}

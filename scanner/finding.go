@@ -12,7 +12,8 @@ import (
 type Finding struct {
 	RuleID      string     `json:"rule_id"`
 	Description string     `json:"description"`
-	Severity    string     `json:"severity"` // critical, high, medium, low
+	Severity    string     `json:"severity"` // critical, high, medium, low, info
+	Kind        string     `json:"kind"`     // what the secret is: one of rules.Kinds
 	Secret      string     `json:"-"`        // raw; reports print Redacted() unless asked not to
 	Fingerprint string     `json:"fingerprint"`
 	Entropy     float64    `json:"entropy"`
