@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,10 +76,13 @@ type drule struct {
 	config.Rule // without Regex: see rx
 	// rx is the rule's regex, compiled on first use for a built-in rule. Rules are run only
 	// where their keywords occur, so a small scan compiles few of them.
-	rx      *lazyRegex
-	idx     int
-	shape   shape
-	generic bool
+	rx    *lazyRegex
+	idx   int
+	shape shape
+	// generic is how much of a guess the rule is: 2 for gitleaks' generic rules (an ID with
+	// "generic"), 1 for keywarden's fallback rules (tag "generic", such as
+	// password-assignment), 0 for the rest. A match gives way to a less generic one.
+	generic int
 	// contentAllow are the allowlists decidable from a match alone; deferredAllow are AND
 	// allowlists that also need a path or commit.
 	contentAllow  []*config.Allowlist
@@ -87,6 +91,10 @@ type drule struct {
 	// matches it supersedes (generic ones) or completes (composite ones).
 	conditional bool
 	required    []dreq
+	// gated rules (a path, no keywords) run only over text from a file their path fits.
+	gated bool
+	// refine checks or splits the rule's matches where a regex cannot (see refiners).
+	refine func(Match) []Match
 
 	viableOnce sync.Once
 	viab       *viability
@@ -126,7 +134,16 @@ func NewDetector(rs *Ruleset, opts DetectorOptions) *Detector {
 	}
 
 	for _, id := range sortedIDs(cfg.Rules) {
-		r := &drule{Rule: cfg.Rules[id], generic: strings.Contains(strings.ToLower(id), "generic")}
+		r := &drule{Rule: cfg.Rules[id]}
+		switch {
+		case strings.Contains(strings.ToLower(id), "generic"):
+			r.generic = 2
+		case slices.Contains(r.Tags, "generic"):
+			r.generic = 1
+		}
+		r.Tags = ruleTags(r.Tags)
+		r.gated = r.Path != nil && len(r.Keywords) == 0
+		r.refine = refiners[id]
 		if r.Regex == nil {
 			if r.Path != nil {
 				d.pathOnly = append(d.pathOnly, r)
@@ -195,7 +212,13 @@ func hasContent(a *config.Allowlist) bool      { return len(a.Regexes) > 0 || le
 // be passed through Allowed with the place it was found at: some matches are only valid there
 // (a generic match stands if the specific match superseding it is allowlisted at that path).
 // Safe for concurrent use; text must not change during the call.
-func (d *Detector) Detect(text []byte) []Match {
+func (d *Detector) Detect(text []byte) []Match { return d.DetectAt(text, "") }
+
+// DetectAt is Detect for text from the file at path. A rule with a path and no keywords (the
+// DES-crypt lines of an .htpasswd file have nothing to key on) would otherwise run over every
+// text; it runs only where path fits, or everywhere when path is "". The path only saves
+// work: Allowed still decides each location.
+func (d *Detector) DetectAt(text []byte, path string) []Match {
 	if len(text) == 0 {
 		return nil
 	}
@@ -207,7 +230,7 @@ func (d *Detector) Detect(text []byte) []Match {
 	orig := lines{text: raw, nl: st.origNL}
 
 	var found []Match
-	p := pass{orig: orig, current: raw, nl: st.origNL}
+	p := pass{orig: orig, current: raw, nl: st.origNL, path: path}
 	var dec *codec.Decoder
 	for depth := 0; ; depth++ {
 		found = d.scanPass(st, &p, found)
@@ -233,6 +256,7 @@ type pass struct {
 	current string
 	nl      []int // newline offsets in current
 	segs    []*codec.EncodedSegment
+	path    string // "" when unknown
 }
 
 // state is the scratch space of one Detect call, pooled.
@@ -307,7 +331,7 @@ func (d *Detector) scanPass(st *state, p *pass, found []Match) []Match {
 	}
 
 	for _, r := range d.rules {
-		if r.SkipReport {
+		if r.SkipReport || r.gated && p.path != "" && !r.Path.MatchString(p.path) {
 			continue
 		}
 		ms := d.ruleMatches(st, p, r, false)
@@ -346,7 +370,12 @@ func (d *Detector) ruleMatches(st *state, p *pass, r *drule, aux bool) []Match {
 			continue // only matches touching decoded text count in a decoding pass
 		}
 		for _, loc := range r.rx.get().FindAllStringIndex(p.current[w[0]:w[1]], -1) {
-			if m, ok := d.check(p, r, loc[0]+w[0], loc[1]+w[0]); ok {
+			m, ok := d.check(p, r, loc[0]+w[0], loc[1]+w[0])
+			switch {
+			case !ok:
+			case r.refine != nil:
+				out = append(out, r.refine(m)...)
+			default:
 				out = append(out, m)
 			}
 		}
@@ -592,18 +621,18 @@ func (d *Detector) conditional(m *Match) bool {
 func (d *Detector) supersede(found []Match) []Match {
 	byLine := map[int][]int{}
 	for i := range found {
-		if !d.byID[found[i].RuleID].generic {
+		if d.byID[found[i].RuleID].generic < 2 {
 			byLine[found[i].StartLine] = append(byLine[found[i].StartLine], i)
 		}
 	}
 	out := make([]Match, 0, len(found))
 	for i := range found {
 		f := found[i]
-		if d.byID[f.RuleID].generic {
+		if level := d.byID[f.RuleID].generic; level > 0 {
 			drop := false
 			for _, j := range byLine[f.StartLine] {
 				g := &found[j]
-				if g.RuleID == f.RuleID || !strings.Contains(g.Secret, f.Secret) {
+				if d.byID[g.RuleID].generic >= level || !strings.Contains(g.Secret, f.Secret) {
 					continue
 				}
 				if !d.conditional(g) {

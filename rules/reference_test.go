@@ -244,6 +244,39 @@ func buildCorpus(cfg *config.Config) (files []corpusFile, samples, rules int) {
 	return files, samples, rules
 }
 
+// refined reports whether a rule with a refiner found something, which gitleaks would report
+// unrefined.
+func refined(keys []refKey) bool {
+	for _, k := range keys {
+		if refiners[k.Rule] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// fallbacksGiveWay applies the one deliberate difference in what is found: a match of a
+// keywarden fallback rule (tag "generic") gives way to a more specific rule's match on its line
+// holding its secret, as gitleaks' generic rules do; gitleaks itself knows generic rules only
+// by ID.
+func fallbacksGiveWay(d *Detector, want []refKey) []refKey {
+	out := want[:0:0]
+	for _, w := range want {
+		r := d.byID[w.Rule]
+		drop := false
+		for _, o := range want {
+			if r != nil && r.generic == 1 && o.Line == w.Line && o.Rule != w.Rule &&
+				d.byID[o.Rule] != nil && d.byID[o.Rule].generic == 0 && strings.Contains(o.Secret, w.Secret) {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // TestReferenceGitleaks checks that Detect plus Allowed finds exactly what gitleaks' own
 // detector finds on every file of a generated corpus.
 func TestReferenceGitleaks(t *testing.T) {
@@ -271,7 +304,8 @@ func TestReferenceGitleaks(t *testing.T) {
 			if strings.HasPrefix(g.Match, "file detected: ") {
 				line = 0
 			}
-			want = append(want, refKey{g.RuleID, g.Secret, line, strings.Join(g.Tags, ",")})
+			// keywarden reports a rule's severity tag as its severity, not among its tags
+			want = append(want, refKey{g.RuleID, g.Secret, line, strings.Join(ruleTags(g.Tags), ",")})
 			covered[g.RuleID] = true
 			if g.EndLine > g.StartLine {
 				multiline++
@@ -288,6 +322,10 @@ func TestReferenceGitleaks(t *testing.T) {
 			if strings.Contains(got[len(got)-1].Tags, "decoded:") {
 				decoded++
 			}
+		}
+		want = fallbacksGiveWay(ours, want)
+		if refined(want) || refined(got) {
+			continue // gitleaks has no refiners: rules/refine_test.go tests those rules
 		}
 		sortKeys(want)
 		sortKeys(got)

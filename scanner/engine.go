@@ -23,6 +23,9 @@ import (
 // *rules.Detector is the implementation; the interface is the seam the engine depends on.
 type Detector interface {
 	Detect(text []byte) []rules.Match
+	// DetectAt is Detect for text from the file at path, which rules for one kind of file
+	// (a path and no keywords) need to run at all.
+	DetectAt(text []byte, path string) []rules.Match
 	Allowed(m *rules.Match, path, commit string) bool
 	PathMatches(path, commit string) []rules.Match
 }
@@ -104,6 +107,9 @@ type blobState struct {
 	order   int
 	unread  bool // seen so far only at paths the rules exclude
 	origins []Origin
+	// path is where the blob is scanned as being: rules that apply to one kind of file only
+	// (.htpasswd) run when it fits. Set before the blob's jobs are sent.
+	path string
 	// lines holds the hash of every line when some of them were seen before: matches found on
 	// those lines elsewhere are located here afterwards, without scanning them again.
 	lines []uint64
@@ -162,7 +168,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 				for r, run := range j.runs {
 					text := j.content[run[0]:run[1]]
 					scanned.Add(int64(len(text)))
-					for _, m := range e.Detector.Detect(text) {
+					for _, m := range e.Detector.DetectAt(text, j.blob.path) {
 						m.StartLine += j.offsets[r]
 						m.EndLine += j.offsets[r]
 						h := hit{blob: j.blob, m: m}
@@ -235,6 +241,7 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: SkipBinary, Size: int64(len(b.Content))})
 			return nil
 		}
+		st.path = path
 		hashes, err := e.dispatch(ctx, st, b.Content, latest[path], seed, seen, jobs)
 		if err != nil {
 			return err
@@ -641,10 +648,11 @@ func (e *Engine) newFinding(m rules.Match, fp string) Finding {
 		Entropy:     m.Entropy,
 		Tags:        append([]string{}, m.Tags...),
 		Severity:    "high",
+		Kind:        rules.KindGeneric,
 	}
 	if e.Rules != nil {
 		if ri, ok := e.Rules.Rule(m.RuleID); ok {
-			f.Description, f.Severity = ri.Description, ri.Severity
+			f.Description, f.Severity, f.Kind = ri.Description, ri.Severity, ri.Kind
 		}
 	}
 	return f
