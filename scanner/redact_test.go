@@ -4,7 +4,7 @@ import "testing"
 
 func TestRedactURL(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"token as password", "https://x-access-token:tok123@github.com/o/r.git", "https://***@github.com/o/r.git"},
+		{"token as password", "https://x-access-token:tok123@github.com/o/r.git", "https://***@github.com/o/r.git"}, // keywarden:allow
 		{"token as user", "https://tok123@github.com/o/r.git", "https://***@github.com/o/r.git"},
 		{"no user info", "https://github.com/o/r.git", "https://github.com/o/r.git"},
 		{"ssh url", "ssh://git:pw@host:22/r.git", "ssh://***@host:22/r.git"},
