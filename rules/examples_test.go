@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
@@ -83,6 +84,12 @@ func TestRuleExamples(t *testing.T) {
 			}
 			for i, tp := range ex.TP {
 				got := reported(d, id, tp)
+				// Files end in a newline, which anchors such as $ must get past.
+				nl := tp
+				nl.Text += "\n"
+				if !slices.Equal(reported(d, id, nl), got) {
+					t.Errorf("tp %d (%s): reported %q with a final newline, %q without", i, tp.Path, reported(d, id, nl), got)
+				}
 				switch {
 				case len(got) == 0:
 					t.Errorf("tp %d (%s): not reported:\n%s", i, tp.Path, tp.Text)
@@ -98,5 +105,18 @@ func TestRuleExamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRulesDocumented checks that docs/rules.md lists every keywarden rule.
+func TestRulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range keywardenRuleIDs(t) {
+		if !strings.Contains(string(doc), "| `"+id+"` |") {
+			t.Errorf("docs/rules.md has no row for rule %s", id)
+		}
 	}
 }
