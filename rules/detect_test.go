@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -629,5 +630,66 @@ func TestStopWordMatchersAgree(t *testing.T) {
 	}
 	if v.(*stopTrie).trie == nil || matched < 100 || matched == len(inputs) {
 		t.Fatalf("trie built %v, %d of %d inputs hold a stopword: the test does not compare both answers", v.(*stopTrie).trie != nil, matched, len(inputs))
+	}
+}
+
+// TestFallbackGivesWay checks the three levels of generic rules: gitleaks' generic rules give
+// way to keywarden's fallbacks, and both to specific rules, on a line where the other match
+// holds their secret.
+func TestFallbackGivesWay(t *testing.T) {
+	rs, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(rs, DetectorOptions{})
+	tests := []struct {
+		name, path, text string
+		want             []string
+	}{
+		{"password fallback over generic-api-key", "app/config.py", `DB_PASSWORD = "Xk82jQm4Lp0vZr7tWq9n"`, []string{"password-assignment"}},
+		{"URL rule over password fallback", "app/config.py", `password = "postgres://app:Xk82jQm4Lp0vZr7tWq9n@db1/orders"`, []string{"connection-string-url"}},
+		{"fallback stays where the specific match holds another secret", "app/.env", "DB_PASSWORD=Xk82jQm4Lp0vZr7tWq9n AWS_SECRET_ACCESS_KEY=rxY4M2Ypx992JLF6rbSjhLQAhNLHZef60HoeBvLb", []string{"aws-secret-access-key", "password-in-config"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, m := range d.DetectAt([]byte(tt.text), tt.path) {
+				if !d.Allowed(&m, tt.path, "") {
+					got = append(got, m.RuleID)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("rules = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDetectAtGatesPathRules checks that a rule with a path and no keywords runs only on text
+// from a file its path fits, and everywhere when the path is unknown.
+func TestDetectAtGatesPathRules(t *testing.T) {
+	rs, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDetector(rs, DetectorOptions{})
+	text := []byte("legacy:uoxg5MRxJnSN/\n")
+	ran := func(path string) bool {
+		for _, m := range d.DetectAt(text, path) {
+			if m.RuleID == "password-hash-descrypt" {
+				return true
+			}
+		}
+		return false
+	}
+	if !ran("srv/www/.htpasswd") {
+		t.Error("not run on .htpasswd")
+	}
+	if ran("notes.txt") {
+		t.Error("run on notes.txt, which its path does not fit")
+	}
+	if !ran("") {
+		t.Error("not run with the path unknown")
 	}
 }

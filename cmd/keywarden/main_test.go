@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -251,6 +252,9 @@ func TestExitCodes(t *testing.T) {
 	writeFile(t, filepath.Join(clean, "ok.txt"), "nothing to see\n")
 	dirty := t.TempDir()
 	writeFile(t, filepath.Join(dirty, "x.env"), "T="+fakeToken(30)+"\n")
+	// An ansible-vault file is an info finding: reported, but no reason to fail.
+	info := t.TempDir()
+	writeFile(t, filepath.Join(info, "vault.yml"), "$ANSIBLE_VAULT;1.1;AES256\n"+vaultHex+"\n")
 	tests := []struct {
 		name string
 		args []string
@@ -260,6 +264,7 @@ func TestExitCodes(t *testing.T) {
 		{"findings", []string{"scan", "dir", dirty}, 1},
 		{"custom exit code", []string{"scan", "dir", dirty, "--exit-code", "7"}, 7},
 		{"findings exit 0 on request", []string{"scan", "dir", dirty, "--exit-code", "0"}, 0},
+		{"info findings only", []string{"scan", "dir", info}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,6 +272,23 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("exit = %d, want %d; stderr: %s", got.code, tt.want, got.stderr)
 			}
 		})
+	}
+}
+
+// vaultHex is the first line of an ansible-vault body (random hex of the salt).
+const vaultHex = "62313365396662343061393464336163383764373764613633653634306231386433626436623361"
+
+// TestInfoFindingReported checks that an info finding exits 0 but is in the report, with its
+// kind and severity.
+func TestInfoFindingReported(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "group_vars", "vault.yml"), "$ANSIBLE_VAULT;1.1;AES256\n"+vaultHex+"\n")
+	rep, r := scanJSON(t, "scan", "dir", dir)
+	if r.code != 0 {
+		t.Errorf("exit %d, want 0", r.code)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].RuleID != "ansible-vault" || rep.Findings[0].Severity != "info" || rep.Findings[0].Kind != "encrypted-store" {
+		t.Fatalf("findings = %+v, want one ansible-vault info finding of kind encrypted-store", rep.Findings)
 	}
 }
 
@@ -715,5 +737,23 @@ func TestRangeReportsOnlyWhatItBrings(t *testing.T) {
 	rep, _ := scanJSON(t, "scan", "git", r.Path())
 	if len(rep.Findings) != 2 {
 		t.Errorf("full history: %d findings, want 2", len(rep.Findings))
+	}
+}
+
+// TestPathRulesSeeTheirFiles checks that a rule for one kind of file (DES crypt in .htpasswd)
+// runs on that file in a scan and not on the same line elsewhere.
+func TestPathRulesSeeTheirFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "srv", ".htpasswd"), "legacy:uoxg5MRxJnSN/\n")
+	writeFile(t, filepath.Join(dir, "notes.txt"), "legacy:Ab8Kq2Lm9xT.w\n")
+	rep, _ := scanJSON(t, "scan", "dir", dir)
+	var got []string
+	for _, f := range rep.Findings {
+		for _, l := range f.Locations {
+			got = append(got, f.RuleID+" "+l.Path)
+		}
+	}
+	if want := []string{"password-hash-descrypt srv/.htpasswd"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
 	}
 }
