@@ -415,9 +415,12 @@ func sarifRule(ri rules.RuleInfo, maxTags int) *sarif.ReportingDescriptor {
 	}
 	// Code scanning rejects a rule with more tags; the first two are the ones it filters by.
 	tags = tags[:min(len(tags), maxTags)]
-	props := sarif.NewPropertyBag().WithTags(tags).
-		Add("security-severity", securitySeverity(ri.Severity)).
-		Add("precision", precision(ri))
+	props := sarif.NewPropertyBag().WithTags(tags).Add("precision", precision(ri))
+	if ri.Severity != "info" {
+		// Without a security severity, code scanning shows an info rule's alerts as notes
+		// rather than as security alerts of some severity.
+		props.Add("security-severity", securitySeverity(ri.Severity))
+	}
 
 	return sarif.NewRule(ri.ID).
 		WithName(ri.ID).
@@ -657,8 +660,6 @@ func securitySeverity(severity string) string {
 		return "8.0"
 	case "low":
 		return "3.0"
-	case "info":
-		return "0.0"
 	}
 	return "5.5"
 }

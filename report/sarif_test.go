@@ -10,6 +10,8 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/keywarden/keywarden/report/sariftest"
+	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/scanner"
 )
 
 // validateSARIF checks out against the OASIS SARIF 2.1.0 schema.
@@ -439,5 +441,34 @@ func TestArtifactURI(t *testing.T) {
 				t.Errorf("artifactURI(%q, %q) = %q, %v; want %q, %v", tt.path, tt.root, uri, rel, tt.wantURI, tt.wantRel)
 			}
 		})
+	}
+}
+
+// TestSARIFInfo checks that an info finding (an encrypted credential store) is a note, with no
+// security severity, so code scanning does not rank it among security alerts.
+func TestSARIFInfo(t *testing.T) {
+	ri := rules.RuleInfo{ID: "ansible-vault", Description: "Ansible Vault encrypted file", Severity: "info", Kind: "encrypted-store", Tags: []string{"encrypted-store"}}
+	res := &Result{
+		Tool: testTool, Source: "dir", Target: "/srv/project", Started: testStarted,
+		Findings: []scanner.Finding{{
+			RuleID: ri.ID, Description: ri.Description, Severity: "info", Kind: ri.Kind,
+			Secret: "6231336539666234306139346433616338376437", Fingerprint: "0f0e0d0c0b0a09080706050403020100",
+			Locations: []scanner.Location{{Source: "dir", Path: "group_vars/vault.yml", Line: 1, Column: 1, EndLine: 2, EndColumn: 80}},
+		}},
+		Rules: map[string]rules.RuleInfo{ri.ID: ri},
+	}
+	out := render(t, SARIF{}, res)
+	if err := validateSARIF(t, out); err != nil {
+		t.Fatal(err)
+	}
+	run := decodeSARIF(t, out).Runs[0]
+	if len(run.Tool.Driver.Rules) != 1 || len(run.Results) != 1 {
+		t.Fatalf("%d rules and %d results, want 1 and 1", len(run.Tool.Driver.Rules), len(run.Results))
+	}
+	if sev, ok := run.Tool.Driver.Rules[0].Properties["security-severity"]; ok {
+		t.Errorf("info rule has security-severity %v", sev)
+	}
+	if got := run.Results[0].Level; got != "note" {
+		t.Errorf("level = %q, want note", got)
 	}
 }
