@@ -31,10 +31,31 @@ const (
 // findings against the truth file (see Score), logs the table, and fails for every kind whose
 // precision or recall is below the bar.
 func TestCorpusAccuracy(t *testing.T) {
-	checkAccuracy(t, corpusDir, truthFile)
+	checkAccuracy(t, corpusDir, truthFile, minPrecision, minRecall)
 }
 
-func checkAccuracy(t *testing.T, dir, truthPath string) {
+// The held-out corpus was written apart from the rules, by someone who had not seen them or
+// the main corpus, to measure how well the rules generalise. Rules were adjusted after its
+// first score (docs/accuracy.md records both), so it is held to a lower bar: a guard against
+// regressions, not a second training set.
+const (
+	holdoutDir          = "../testdata/holdout"
+	holdoutTruthFile    = "../testdata/holdout.truth"
+	holdoutMinPrecision = 0.90
+	holdoutMinRecall    = 0.90
+)
+
+// TestHoldoutAccuracy scores the held-out corpus as TestCorpusAccuracy scores the main one.
+func TestHoldoutAccuracy(t *testing.T) {
+	checkAccuracy(t, holdoutDir, holdoutTruthFile, holdoutMinPrecision, holdoutMinRecall)
+}
+
+// TestHoldoutTruth checks the held-out truth file as TestCorpusTruth checks the main one.
+func TestHoldoutTruth(t *testing.T) {
+	checkTruth(t, holdoutDir, holdoutTruthFile)
+}
+
+func checkAccuracy(t *testing.T, dir, truthPath string, minPrecision, minRecall float64) {
 	truth, err := LoadTruth(truthPath)
 	if err != nil {
 		t.Fatal(err)

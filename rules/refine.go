@@ -14,10 +14,14 @@ import (
 // that redefines one of these rules keeps its refiner.
 var refiners = map[string]func(m Match) []Match{
 	"docker-config-auth":         refineUserPass,
+	"authorization-basic":        refineUserPass,
+	"authorization-token":        refineStrong,
+	"token-key-value-pair":       refineStrong,
 	"npmrc-auth":                 refineNpmAuth,
 	"filezilla-password":         refineFileZilla,
 	"kubernetes-secret-password": refineBase64Text,
 	"kubernetes-secret-data":     refineBase64Text,
+	"kubernetes-secret-key":      refineBase64Text,
 	"sql-insert-password":        refineSQLInsert,
 	"sql-dump-password":          refineSQLDump,
 	"token-assignment":           refineStrong,
