@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -13,19 +14,55 @@ import (
 // They run in Detect, after the content allowlists, keyed by rule ID, so a user's config
 // that redefines one of these rules keeps its refiner.
 var refiners = map[string]func(m Match) []Match{
-	"docker-config-auth":         refineUserPass,
-	"authorization-basic":        refineUserPass,
-	"authorization-token":        refineStrong,
-	"token-key-value-pair":       refineStrong,
-	"npmrc-auth":                 refineNpmAuth,
-	"filezilla-password":         refineFileZilla,
-	"kubernetes-secret-password": refineBase64Text,
-	"kubernetes-secret-data":     refineBase64Text,
-	"kubernetes-secret-key":      refineBase64Text,
-	"sql-insert-password":        refineSQLInsert,
-	"sql-dump-password":          refineSQLDump,
-	"token-assignment":           refineStrong,
-	"secret-assignment":          refineStrong,
+	"docker-config-auth":               refineUserPass,
+	"authorization-basic":              refineUserPass,
+	"authorization-token":              refineStrong,
+	"token-key-value-pair":             refineStrong,
+	"npmrc-auth":                       refineNpmAuth,
+	"filezilla-password":               refineFileZilla,
+	"kubernetes-secret-password":       refineBase64Text,
+	"kubernetes-secret-data":           refineBase64Text,
+	"kubernetes-secret-key":            refineBase64Text,
+	"sql-insert-password":              refineSQLInsert,
+	"sql-dump-password":                refineSQLDump,
+	"token-assignment":                 refineStrong,
+	"password-assignment":              refineNotPlaceholderWord,
+	"password-in-config":               refineNotPlaceholderWord,
+	"password-xml-element":             refineNotPlaceholderWord,
+	"password-cli-flag":                refineNotPlaceholderWord,
+	"password-in-call":                 refineNotPlaceholderWord,
+	"password-cli-login":               refineNotPlaceholderWord,
+	"password-in-form-data":            refineNotPlaceholderWord,
+	"password-key-value-pair":          refineNotPlaceholderWord,
+	"connection-string-url":            refineNotPlaceholderWord,
+	"connection-string-password":       refineNotPlaceholderWord,
+	"connection-string-password-param": refineNotPlaceholderWord,
+	"secret-assignment":                refineStrong,
+}
+
+// placeholderWords are values that stand for a password rather than being one: the name of
+// the field ("password", "token"), a type ("string"), a setting ("true", "prompt", "file"),
+// or a default account word ("admin", "root", "changeit"). A case-insensitive regex of them
+// took longer to compile than all of gitleaks' allowlists, at every start.
+var placeholderWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`
+		pass password passwd passphrase pwd pw p secret token key apikey api_key user username
+		login required optional empty none null nil undefined string str text value hidden
+		masked redacted removed omitted encrypted sensitive confidential admin root guest
+		default invalid wrong incorrect new old current confirm high medium low strong weak
+		critical true false yes no on off enable enabled disable disabled prompt ask file env
+		keyring keychain agent changeit changeme stdin mypassword yourpassword your-password
+		your_password pa55word`) {
+		placeholderWords[w] = true
+	}
+}
+
+// refineNotPlaceholderWord drops a value that is a placeholder word, or only x's or *'s.
+func refineNotPlaceholderWord(m Match) []Match {
+	v := strings.ToLower(m.Secret)
+	return keep(m, !placeholderWords[v] && strings.Trim(v, "x") != "" && strings.Trim(v, "*") != "")
 }
 
 // refineStrong keeps what grades strong: the fallback token and secret rules match any
@@ -101,18 +138,43 @@ func templateLike(v string) bool {
 // maxSQLRows rows of one statement, to keep multi-megabyte extended INSERTs fast.
 const maxSQLRows = 10000
 
+// The SQL refiners' regexes compile on first use: most scans never meet a SQL dump, and a
+// pre-commit scan must not pay for them at start-up.
 var (
-	sqlInsertRe = regexp.MustCompile(`(?i)\(([^)\r\n]{1,1000})\)[ \t]*VALUES[ \t]*`)
+	sqlInsertRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\(([^)\r\n]+)\)[ \t]*VALUES[ \t]*`)
+	})
 	// sqlPasswordColumn names a column that holds the password itself, not a setting about it.
-	sqlPasswordColumn = regexp.MustCompile(`(?i)^(?:\w*_)?(?:pass|passwd|password|pwd|pw|passwort|user_pass|userpassword|pass_word|clear_?password|plain_?password)$`)
-	// sqlHashLike is a value another rule reports (crypt and framework hashes) or a bare
-	// digest, which is not a plaintext password.
-	sqlHashLike = regexp.MustCompile(`^(?:\$[\w]+\$|\{S?SHA\w*\}|pbkdf2_|bcrypt|argon2|scrypt\$|sha1\$|md5\$|[0-9a-fA-F]{32}$|[0-9a-fA-F]{40}$|[0-9a-fA-F]{64}$|[0-9a-fA-F]{128}$)`)
+	sqlPasswordColumn = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(?:\w*_)?(?:pass|passwd|password|pwd|pw|passwort|user_pass|userpassword|pass_word|clear_?password|plain_?password)$`)
+	})
+	// sqlHashPrefix starts a value another rule reports (crypt and framework hashes).
+	sqlHashPrefix = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:\$[\w]+\$|\{S?SHA\w*\}|pbkdf2_|bcrypt|argon2|scrypt\$|sha1\$|md5\$)`)
+	})
 )
+
+// sqlHashLike reports a value that is a hash, not a plaintext password: one the hash rules
+// report, or a bare hex digest (MD5, SHA-1, SHA-256, SHA-512).
+func sqlHashLike(v string) bool {
+	if sqlHashPrefix().MatchString(v) {
+		return true
+	}
+	switch len(v) {
+	case 32, 40, 64, 128:
+		for i := 0; i < len(v); i++ {
+			if !isHex(v[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
 
 // refineSQLInsert splits an INSERT match into one match per plaintext password value.
 func refineSQLInsert(m Match) []Match {
-	loc := sqlInsertRe.FindStringSubmatchIndex(m.Match)
+	loc := sqlInsertRe().FindStringSubmatchIndex(m.Match)
 	if loc == nil {
 		return nil
 	}
@@ -124,16 +186,24 @@ func refineSQLInsert(m Match) []Match {
 }
 
 var (
-	sqlCreateRe = regexp.MustCompile(`(?i)CREATE[ \t]+TABLE[ \t]+(?:IF[ \t]+NOT[ \t]+EXISTS[ \t]+)?([^\s(]+)[ \t]*\(`)
-	sqlColumnRe = regexp.MustCompile(`^[ \t]*[\x60"\[]?(\w+)[\x60"\]]?[ \t]+\w`)
-	sqlNotCol   = regexp.MustCompile(`(?i)^[ \t]*(?:PRIMARY|KEY|UNIQUE|CONSTRAINT|INDEX|FOREIGN|CHECK|FULLTEXT|SPATIAL)\b`)
-	sqlValuesRe = regexp.MustCompile(`(?i)^INSERT[ \t]+INTO[ \t]+([^\s(]+)[ \t]*VALUES[ \t]*`)
+	sqlCreateRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)CREATE[ \t]+TABLE[ \t]+(?:IF[ \t]+NOT[ \t]+EXISTS[ \t]+)?([^\s(]+)[ \t]*\(`)
+	})
+	sqlColumnRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[ \t]*[\x60"\[]?(\w+)[\x60"\]]?[ \t]+\w`)
+	})
+	sqlNotCol = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^[ \t]*(?:PRIMARY|KEY|UNIQUE|CONSTRAINT|INDEX|FOREIGN|CHECK|FULLTEXT|SPATIAL)\b`)
+	})
+	sqlValuesRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^INSERT[ \t]+INTO[ \t]+([^\s(]+)[ \t]*VALUES[ \t]*`)
+	})
 )
 
 // refineSQLDump reads the column names of a CREATE TABLE and the password column of each
 // INSERT INTO that table (without a column list) that follows it.
 func refineSQLDump(m Match) []Match {
-	c := sqlCreateRe.FindStringSubmatchIndex(m.Match)
+	c := sqlCreateRe().FindStringSubmatchIndex(m.Match)
 	if c == nil {
 		return nil
 	}
@@ -142,10 +212,10 @@ func refineSQLDump(m Match) []Match {
 	lines := strings.Split(m.Match, "\n")
 	i := 1
 	for ; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), ")"); i++ {
-		if sqlNotCol.MatchString(lines[i]) {
+		if sqlNotCol().MatchString(lines[i]) {
 			continue
 		}
-		if cm := sqlColumnRe.FindStringSubmatch(lines[i]); cm != nil {
+		if cm := sqlColumnRe().FindStringSubmatch(lines[i]); cm != nil {
 			cols = append(cols, cm[1])
 		}
 	}
@@ -157,7 +227,7 @@ func refineSQLDump(m Match) []Match {
 	off := 0
 	for n, line := range lines {
 		if n > i {
-			if v := sqlValuesRe.FindStringSubmatchIndex(line); v != nil && sqlName(line[v[2]:v[3]]) == table {
+			if v := sqlValuesRe().FindStringSubmatchIndex(line); v != nil && sqlName(line[v[2]:v[3]]) == table {
 				out = sqlValues(m, off+v[1], col, out)
 			}
 		}
@@ -179,7 +249,7 @@ func sqlName(s string) string {
 func passwordColumn(names []string) int {
 	for i, name := range names {
 		name = strings.Trim(strings.TrimSpace(name), "`\"[]")
-		if sqlPasswordColumn.MatchString(name) {
+		if sqlPasswordColumn().MatchString(name) {
 			return i
 		}
 	}
@@ -196,7 +266,7 @@ func sqlValues(m Match, pos, col int, out []Match) []Match {
 			if !ok {
 				break
 			}
-			if i != col || !quoted || v == "" || sqlHashLike.MatchString(v) || templateLike(v) {
+			if i != col || !quoted || v == "" || sqlHashLike(v) || templateLike(v) {
 				continue
 			}
 			out = append(out, at(m, start, v))
