@@ -75,8 +75,7 @@ func refineStrong(m Match) []Match {
 // decodeBase64Text decodes s (standard alphabet, padded or not) and returns the text if it is
 // readable: valid UTF-8 without control characters other than whitespace.
 func decodeBase64Text(s string) (string, bool) {
-	s = strings.TrimRight(s, "=")
-	b, err := base64.RawStdEncoding.DecodeString(s)
+	b, err := base64.RawStdEncoding.DecodeString(unpadBase64(s))
 	if err != nil || len(b) == 0 || !utf8.Valid(b) {
 		return "", false
 	}
