@@ -500,3 +500,21 @@ func keyFromCrypto(pub crypto.PublicKey) (Key, bool) {
 	}
 	return Key{}, false
 }
+
+// RSASPKI returns the SubjectPublicKeyInfo DER of an RSA public key given by its numbers, the
+// same bytes PublicSHA256 hashes; HSM inventories rebuild it from CKA_MODULUS and friends.
+func RSASPKI(n, e *big.Int) []byte {
+	return kpSPKI(oidRSA, func(b *cryptobyte.Builder) { b.AddASN1NULL() },
+		kpASN1(func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1BigInt(n)
+				b.AddASN1BigInt(e)
+			})
+		}))
+}
+
+// ECSPKI returns the SubjectPublicKeyInfo DER of an EC public key from the DER of its
+// ECParameters (a named-curve OID, as in PKCS#11 CKA_EC_PARAMS) and its encoded point.
+func ECSPKI(params, point []byte) []byte {
+	return kpSPKI(oidEC, func(b *cryptobyte.Builder) { b.AddBytes(params) }, point)
+}
