@@ -76,6 +76,40 @@ type Loaded struct {
 
 	mu         sync.Mutex
 	challenges map[int]challengeResult
+
+	indexOnce sync.Once
+	bySPKI    map[[32]byte][]int
+	byKCV     map[string][]int // check value → keys
+	byToken   map[string][]int // token HMAC → keys
+	probe     []int            // secret keys without a check value: only a challenge finds them
+	salt      []byte
+}
+
+// index builds the lookups Check uses, once per Loaded.
+func (l *Loaded) index() {
+	l.indexOnce.Do(func() {
+		l.bySPKI, l.byKCV, l.byToken = map[[32]byte][]int{}, map[string][]int{}, map[string][]int{}
+		if ts, ok := l.Inventory.(TokenSalter); ok {
+			l.salt = ts.TokenSalt()
+		}
+		for i, k := range l.Keys {
+			if k.HasSPKI() {
+				l.bySPKI[k.SPKIHash] = append(l.bySPKI[k.SPKIHash], i)
+			}
+			if len(k.TokenHMAC) > 0 {
+				l.byToken[string(k.TokenHMAC)] = append(l.byToken[string(k.TokenHMAC)], i)
+			}
+			if k.Class != Secret {
+				continue
+			}
+			switch {
+			case len(k.CheckValue) > 0:
+				l.byKCV[string(k.CheckValue)] = append(l.byKCV[string(k.CheckValue)], i)
+			case len(k.TokenHMAC) == 0 && challengeable(k):
+				l.probe = append(l.probe, i)
+			}
+		}
+	})
 }
 
 type challengeResult struct {
@@ -110,12 +144,13 @@ func Load(ctx context.Context, invs []Inventory) ([]*Loaded, error) {
 	return out, ctx.Err()
 }
 
-// challenge asks the backend once per key and remembers the answer for every candidate.
-func (l *Loaded) challenge(ctx context.Context, i int) (Challenge, error) {
+// challenge asks the backend once per key and remembers the answer for every candidate. A
+// failure other than ErrUnsupported is passed to warn the first time only.
+func (l *Loaded) challenge(ctx context.Context, i int, warn func(error)) (Challenge, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if r, ok := l.challenges[i]; ok {
-		return r.c, r.err
+		return r.c, r.err == nil
 	}
 	ch, ok := l.Inventory.(Challenger)
 	var r challengeResult
@@ -124,11 +159,14 @@ func (l *Loaded) challenge(ctx context.Context, i int) (Challenge, error) {
 	} else {
 		r.c, r.err = ch.Challenge(ctx, l.Keys[i])
 	}
+	if r.err != nil && !errors.Is(r.err, ErrUnsupported) {
+		warn(fmt.Errorf("confirming a match on %s in %s: %w", l.Keys[i].Ref(), l.Inventory.Name(), r.err))
+	}
 	if l.challenges == nil {
 		l.challenges = map[int]challengeResult{}
 	}
 	l.challenges[i] = r
-	return r.c, r.err
+	return r.c, r.err == nil
 }
 
 // Check matches candidates against the loaded inventories and classifies each one. Keys that
@@ -155,51 +193,49 @@ func Check(ctx context.Context, loaded []*Loaded, cands []Candidate, warn func(e
 }
 
 func matchOne(ctx context.Context, l *Loaded, c Candidate, warn func(error)) []Match {
+	l.index()
 	var ms []Match
-	var salt []byte
-	if ts, ok := l.Inventory.(TokenSalter); ok {
-		salt = ts.TokenSalt()
+	match := func(i int, by, conf string) {
+		k := l.Keys[i]
+		ms = append(ms, Match{Inventory: l.Inventory.Name(), KeyID: k.ID, Label: k.Label, Version: k.Version,
+			State: k.State, Scope: k.Scope, Algorithm: k.Algorithm, By: by, Confirmation: conf})
 	}
-	var tokenMAC []byte
-	if c.Value != "" && len(salt) > 0 {
-		tokenMAC = TokenHMAC(salt, c.Value)
+	if c.SPKIHash != [32]byte{} {
+		for _, i := range l.bySPKI[c.SPKIHash] {
+			match(i, BySPKI, "")
+		}
 	}
-	for i, k := range l.Keys {
-		m := Match{Inventory: l.Inventory.Name(), KeyID: k.ID, Label: k.Label, Version: k.Version,
-			State: k.State, Scope: k.Scope, Algorithm: k.Algorithm}
-		switch {
-		case c.SPKIHash != [32]byte{} && k.SPKIHash == c.SPKIHash:
-			m.By = BySPKI
-			ms = append(ms, m)
-		case tokenMAC != nil && len(k.TokenHMAC) > 0 && string(k.TokenHMAC) == string(tokenMAC):
-			m.By = ByTokenHMAC
-			ms = append(ms, m)
-		case k.Class == Secret && len(k.CheckValue) > 0:
-			cand := kcvMatch(k, c.Symmetric)
-			if cand == nil {
-				continue
-			}
-			m.By, m.Confirmation = ByKCV, KCVOnly
-			if ch, err := l.challenge(ctx, i); err == nil {
-				if !ch.Verify(cand) {
-					continue // the check value collided; the key is someone else's
+	if c.Value != "" && len(l.salt) > 0 && len(l.byToken) > 0 {
+		for _, i := range l.byToken[string(TokenHMAC(l.salt, c.Value))] {
+			match(i, ByTokenHMAC, "")
+		}
+	}
+	if len(l.byKCV) > 0 {
+		seen := map[int]bool{}
+		for _, cand := range c.Symmetric {
+			// The AES check value for AES keys, PKCS#11's SHA-1 one for generic secrets.
+			for _, kcv := range [][]byte{AESKCV(cand), GenericKCV(cand)} {
+				for _, i := range l.byKCV[string(kcv)] {
+					if seen[i] {
+						continue
+					}
+					seen[i] = true
+					conf := KCVOnly
+					if ch, ok := l.challenge(ctx, i, warn); ok {
+						if !ch.Verify(cand) {
+							continue // the check value collided; the key is someone else's
+						}
+						conf = Confirmed
+					}
+					match(i, ByKCV, conf)
 				}
-				m.Confirmation = Confirmed
-			} else if !errors.Is(err, ErrUnsupported) {
-				warn(fmt.Errorf("confirming a check-value match on %s in %s: %w", k.Ref(), l.Inventory.Name(), err))
 			}
-			ms = append(ms, m)
-		case k.Class == Secret && len(k.CheckValue) == 0 && challengeable(k) && (len(c.Symmetric) > 0 || c.Value != ""):
-			ch, err := l.challenge(ctx, i)
-			if err != nil {
-				if !errors.Is(err, ErrUnsupported) {
-					warn(fmt.Errorf("challenging %s in %s: %w", k.Ref(), l.Inventory.Name(), err))
-				}
-				continue
-			}
-			if verifiesAny(ch, c) {
-				m.By, m.Confirmation = ByChallenge, Confirmed
-				ms = append(ms, m)
+		}
+	}
+	if len(c.Symmetric) > 0 || c.Value != "" {
+		for _, i := range l.probe {
+			if ch, ok := l.challenge(ctx, i, warn); ok && verifiesAny(ch, c) {
+				match(i, ByChallenge, Confirmed)
 			}
 		}
 	}
@@ -210,20 +246,6 @@ func matchOne(ctx context.Context, l *Loaded, c Candidate, warn func(error)) []M
 // it must still be present (a destroyed key computes nothing).
 func challengeable(k Key) bool {
 	return k.State != Destroyed
-}
-
-// kcvMatch returns the candidate whose check value equals k's, trying the AES check value for
-// AES keys and the SHA-1 one PKCS#11 gives generic secrets.
-func kcvMatch(k Key, cands [][]byte) []byte {
-	for _, c := range cands {
-		if kv := AESKCV(c); kv != nil && string(kv) == string(k.CheckValue) {
-			return c
-		}
-		if string(GenericKCV(c)) == string(k.CheckValue) {
-			return c
-		}
-	}
-	return nil
 }
 
 func verifiesAny(ch Challenge, c Candidate) bool {
