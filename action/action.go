@@ -2,8 +2,8 @@ package action
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -350,8 +350,8 @@ func errorLine(stderr string) string {
 	return ""
 }
 
-// readReport reads keywarden's JSON report, and the exposure of each finding: a field the
-// format is to gain, read here without report.JSONFinding knowing it.
+// readReport reads keywarden's JSON report, and the exposure status of each finding (nil when
+// no inventory was checked).
 func readReport(path string) (*report.JSONReport, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -369,27 +369,15 @@ func readReport(path string) (*report.JSONReport, []string, error) {
 		// redacting again here keeps that true whatever wrote the file.
 		rep.Findings[i].Secret = redacted(rep.Findings[i].Secret)
 	}
-	var extra struct {
-		Findings []struct {
-			Exposure json.RawMessage `json:"exposure"`
-		} `json:"findings"`
-	}
-	if err := json.Unmarshal(data, &extra); err != nil || len(extra.Findings) != len(rep.Findings) {
-		return rep, nil, nil
-	}
 	var exposure []string
-	for i, f := range extra.Findings {
-		if len(f.Exposure) == 0 || string(f.Exposure) == "null" {
+	for i, f := range rep.Findings {
+		if f.Exposure == nil {
 			continue
 		}
 		if exposure == nil {
 			exposure = make([]string, len(rep.Findings))
 		}
-		var s string
-		if json.Unmarshal(f.Exposure, &s) != nil || s == "" {
-			s = "unrecognised"
-		}
-		exposure[i] = s
+		exposure[i] = cmp.Or(f.Exposure.Status, "unrecognised")
 	}
 	return rep, exposure, nil
 }
@@ -426,7 +414,7 @@ func writeSARIF(path string, rep *report.JSONReport, root, prefix string) error 
 		sf := scanner.Finding{
 			RuleID: f.RuleID, Description: f.Description, Severity: f.Severity,
 			Secret: f.Secret, Fingerprint: f.Fingerprint, Entropy: f.Entropy, Tags: f.Tags,
-			Key: f.Key, Weaknesses: f.Weaknesses, Strength: f.Strength,
+			Key: f.Key, Weaknesses: f.Weaknesses, Strength: f.Strength, Exposure: f.Exposure,
 		}
 		for _, l := range f.Locations {
 			sf.Locations = append(sf.Locations, scanner.Location{

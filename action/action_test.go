@@ -651,11 +651,11 @@ func TestExposure(t *testing.T) {
 		cells     []string
 	}{
 		{"none", []string{"", "", ""}, "", nil},
-		{"one live", []string{`"live"`, `"revoked"`, ""},
-			"**Live exposure:** 1 of 3 findings is live: rotate it first (others: 1 not checked, 1 revoked)",
-			[]string{"| `f0.env:1` |  | live |", "| `f1.env:1` |  | revoked |", "| `f2.env:1` |  | not checked |"}},
-		{"none live", []string{`"inactive"`, `"inactive"`, `{"state": "live"}`},
-			"**Live exposure:** 0 of 3 findings are live (others: 2 inactive, 1 unrecognised)", nil},
+		{"one live", []string{`{"status": "live"}`, `{"status": "retired"}`, ""},
+			"> [!CAUTION]\n> **Live exposure:** 1 of 3 findings is live: rotate it first (others: 1 not checked, 1 retired)",
+			[]string{"| `f0.env:1` |  | live |", "| `f1.env:1` |  | retired |", "| `f2.env:1` |  | not checked |"}},
+		{"none live", []string{`{"status": "unknown"}`, `{"status": "unknown"}`, `{"state": "live"}`},
+			"**Live exposure:** 0 of 3 findings are live (others: 2 unknown, 1 unrecognised)", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -303,6 +303,11 @@ func exposureLine(exposure []string) string {
 	if len(rest) > 0 {
 		s += " (others: " + strings.Join(rest, ", ") + ")"
 	}
+	if live > 0 {
+		// GitHub renders a CAUTION alert as a red box: a live key is the one thing on the page
+		// that cannot wait.
+		return "> [!CAUTION]\n> " + s
+	}
 	return s
 }
 

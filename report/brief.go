@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/keywarden/keywarden/hsmcheck"
 )
 
 // Brief is what a git hook prints: one line per location (file:line, rule, redacted secret)
@@ -28,6 +30,9 @@ func (Brief) Write(w io.Writer, res *Result) error {
 		noun = "secret"
 	}
 	fmt.Fprintf(bw, "keywarden: %s blocked: %d %s found\n", what, n, noun)
+	if b := liveBanner(res); b != "" {
+		fmt.Fprintf(bw, "%s\n", b)
+	}
 	for _, f := range res.Findings {
 		for _, l := range f.Locations {
 			place := clean(l.Path)
@@ -37,7 +42,11 @@ func (Brief) Write(w io.Writer, res *Result) error {
 			if l.Commit != "" {
 				place = shortCommit(l.Commit) + " " + place
 			}
-			fmt.Fprintf(bw, "  %s  %s  %s\n", place, clean(f.RuleID), clean(res.secret(f)))
+			live := ""
+			if f.Exposure != nil && f.Exposure.Status == hsmcheck.Live {
+				live = "  LIVE"
+			}
+			fmt.Fprintf(bw, "  %s  %s  %s%s\n", place, clean(f.RuleID), clean(res.secret(f)), live)
 		}
 	}
 	bw.WriteString("\nIf a finding is not a secret, or is one on purpose:\n")

@@ -18,7 +18,7 @@ type CSV struct{}
 var CSVHeader = []string{
 	"rule_id", "severity", "secret", "fingerprint", "source", "path", "line", "column",
 	"end_line", "end_column", "commit", "author", "email", "date", "message",
-	"image", "image_digest", "layer", "layer_digest", "removed_in_layer",
+	"image", "image_digest", "layer", "layer_digest", "removed_in_layer", "exposure", "exposure_keys",
 }
 
 // Write implements Writer.
@@ -28,6 +28,15 @@ func (CSV) Write(w io.Writer, res *Result) error {
 		return fmt.Errorf("writing CSV report: %w", err)
 	}
 	for _, f := range res.Findings {
+		var exp, expKeys string
+		if e := f.Exposure; e != nil {
+			exp = e.Status
+			var ks []string
+			for _, m := range e.Matches {
+				ks = append(ks, m.Inventory+" "+m.Ref()+" ("+string(m.State)+")")
+			}
+			expKeys = strings.Join(ks, "; ")
+		}
 		locs := f.Locations
 		if len(locs) == 0 {
 			locs = []scanner.Location{{}} // keep the finding visible
@@ -38,6 +47,7 @@ func (CSV) Write(w io.Writer, res *Result) error {
 				csvInt(l.Line), csvInt(l.Column), csvInt(l.EndLine), csvInt(l.EndColumn),
 				l.Commit, l.Author, l.Email, csvDate(l.Date), l.Message,
 				l.Image, l.ImageDigest, csvInt(l.Layer), l.LayerDigest, csvInt(l.RemovedInLayer),
+				exp, expKeys,
 			}
 			for i, cell := range row {
 				row[i] = csvSafe(cell)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keys"
 	"github.com/keywarden/keywarden/scanner"
@@ -32,6 +33,9 @@ type JSONReport struct {
 	Findings      []JSONFinding `json:"findings"`
 	Stats         JSONStats     `json:"stats"`
 	Skipped       []JSONSkipped `json:"skipped"`
+	// Inventories are the key inventories the findings were checked against, skipped ones
+	// included.
+	Inventories []scanner.InventoryStatus `json:"inventories,omitempty"`
 }
 
 // JSONTool names the tool that wrote a JSON report.
@@ -64,6 +68,9 @@ type JSONFinding struct {
 	Key        *scanner.KeyInfo `json:"key,omitempty"`
 	Weaknesses []keys.Weakness  `json:"weaknesses,omitempty"`
 	Strength   *rules.Strength  `json:"strength,omitempty"`
+	// Exposure is the key-inventory cross-check's verdict: live, retired or unknown, with the
+	// keys matched. Absent when no inventory was checked.
+	Exposure *hsmcheck.Exposure `json:"exposure,omitempty"`
 }
 
 // JSONLocation is one place a finding occurs in a JSON report.
@@ -132,7 +139,8 @@ func (r *Result) jsonReport() *JSONReport {
 			Commits:      r.Stats.Commits,
 			DurationMS:   r.Stats.Duration.Milliseconds(),
 		},
-		Skipped: make([]JSONSkipped, 0, len(r.Skipped)),
+		Skipped:     make([]JSONSkipped, 0, len(r.Skipped)),
+		Inventories: r.Inventories,
 	}
 	for _, f := range r.Findings {
 		jf := JSONFinding{
@@ -148,6 +156,7 @@ func (r *Result) jsonReport() *JSONReport {
 			Key:         f.Key,
 			Weaknesses:  f.Weaknesses,
 			Strength:    f.Strength,
+			Exposure:    f.Exposure,
 		}
 		for _, l := range f.Locations {
 			jf.Locations = append(jf.Locations, JSONLocation{

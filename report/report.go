@@ -22,6 +22,7 @@ type Result struct {
 	Stats       scanner.Stats
 	Skipped     []scanner.SkippedBlob
 	Rules       map[string]rules.RuleInfo // at least every rule a finding names
+	Inventories []scanner.InventoryStatus // key inventories the findings were checked against
 	ShowSecrets bool                      // print raw secrets instead of redacted ones
 	Color       bool                      // text only: ANSI colour
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/scanner"
 )
@@ -70,7 +71,7 @@ const (
 
 // renderSARIF renders r as a SARIF log within lim.
 func (r *Result) renderSARIF(lim sarifLimits) ([]byte, error) {
-	b := r.newSARIFBuilder(lim)
+	b := r.withLiveRules().newSARIFBuilder(lim)
 	n := min(len(b.prio), lim.results)
 	detail := detailFull
 	out, err := b.render(n, detail)
@@ -419,7 +420,11 @@ func sarifRule(ri rules.RuleInfo, maxTags int) *sarif.ReportingDescriptor {
 	if ri.Severity != "info" {
 		// Without a security severity, code scanning shows an info rule's alerts as notes
 		// rather than as security alerts of some severity.
-		props.Add("security-severity", securitySeverity(ri.Severity))
+		sev := securitySeverity(ri.Severity)
+		if strings.HasSuffix(ri.ID, LiveRuleSuffix) {
+			sev = "10.0"
+		}
+		props.Add("security-severity", sev)
 	}
 
 	return sarif.NewRule(ri.ID).
@@ -505,6 +510,9 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 	}
 	if f.Key != nil {
 		props.Add("key", f.Key)
+	}
+	if f.Exposure != nil {
+		props.Add("exposure", f.Exposure)
 	}
 	if len(f.Weaknesses) > 0 {
 		props.Add("weaknesses", f.Weaknesses)
@@ -649,6 +657,66 @@ func sarifLevel(severity string) string {
 		return sarif.LevelNote
 	}
 	return sarif.LevelWarning
+}
+
+// LiveRuleSuffix marks the SARIF rule a live exposure is reported under: code scanning takes
+// security-severity from the rule, not the result, so a live key gets a rule of its own, scored
+// 10.0, and its alert stays apart from the rule's ordinary ones. When the key is rotated the live
+// alert closes and the finding returns under its plain rule.
+const LiveRuleSuffix = "/live-exposure"
+
+// withLiveRules returns r with live findings moved to their rules' live variants.
+func (r *Result) withLiveRules() *Result {
+	var live bool
+	for _, f := range r.Findings {
+		live = live || f.Exposure != nil && f.Exposure.Status == hsmcheck.Live
+	}
+	if !live {
+		return r
+	}
+	c := *r
+	c.Findings = append([]scanner.Finding(nil), r.Findings...)
+	c.Rules = make(map[string]rules.RuleInfo, len(r.Rules)+1)
+	for id, ri := range r.Rules {
+		c.Rules[id] = ri
+	}
+	for i, f := range c.Findings {
+		if f.Exposure == nil || f.Exposure.Status != hsmcheck.Live {
+			continue
+		}
+		ri := r.ruleFor(f)
+		ri.ID = f.RuleID + LiveRuleSuffix
+		ri.Description = strings.TrimSuffix(strings.TrimSpace(ri.Description), ".") + ", still live in the key inventory"
+		ri.Severity = "critical"
+		c.Rules[ri.ID] = ri
+		f.RuleID = ri.ID
+		f.Description = strings.TrimSuffix(strings.TrimSpace(f.Description), ".") + ". LIVE: " + liveText(f.Exposure)
+		c.Findings[i] = f
+	}
+	return &c
+}
+
+// liveText names the live keys a finding matched.
+func liveText(e *hsmcheck.Exposure) string {
+	var parts []string
+	for _, m := range e.Matches {
+		if !m.State.Live() {
+			continue
+		}
+		p := fmt.Sprintf("%s in %s (%s", m.Ref(), m.Inventory, m.State)
+		if m.Scope != "" {
+			p += ", scope " + m.Scope
+		}
+		if m.Confirmation != "" {
+			p += ", " + m.Confirmation
+		}
+		parts = append(parts, p+")")
+	}
+	s := "matches " + strings.Join(parts, "; ")
+	if e.ScopeReuse {
+		s += "; the same key is used in scopes " + strings.Join(e.Scopes, ", ")
+	}
+	return s
 }
 
 // securitySeverity maps a severity to GitHub's security-severity score, a string.

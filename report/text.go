@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/scanner"
 )
 
@@ -20,6 +21,8 @@ type Text struct{}
 const (
 	ansiReset = "\x1b[0m"
 	ansiGreen = "\x1b[32m"
+	// ansiBanner is white on red, bold: the live-exposure banner must not be skimmed past.
+	ansiBanner = "\x1b[1;97;41m"
 )
 
 var severityColors = map[string]string{
@@ -35,6 +38,12 @@ const textIndent = "          "
 // Write implements Writer.
 func (Text) Write(w io.Writer, res *Result) error {
 	bw := bufio.NewWriter(w)
+	if b := liveBanner(res); b != "" {
+		if res.Color {
+			b = ansiBanner + b + ansiReset
+		}
+		bw.WriteString(b + "\n\n")
+	}
 	for _, f := range res.Findings {
 		res.writeTextFinding(bw, f)
 		bw.WriteString("\n")
@@ -60,7 +69,12 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 	if c, ok := severityColors[f.Severity]; ok && r.Color {
 		label = c + label + ansiReset
 	}
-	fmt.Fprintf(w, "%s  %s  %s\n", label, clean(f.RuleID), clean(r.secret(f)))
+	if f.Secret == "" && f.Description != "" {
+		// A finding without a value (an inventory audit issue) is told by its description.
+		fmt.Fprintf(w, "%s  %s  %s\n", label, clean(f.RuleID), clean(f.Description))
+	} else {
+		fmt.Fprintf(w, "%s  %s  %s\n", label, clean(f.RuleID), clean(r.secret(f)))
+	}
 
 	if len(f.Locations) > 0 {
 		l := f.Locations[0]
@@ -118,8 +132,56 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 	if s := f.Strength; s != nil && s.Grade != "strong" {
 		fmt.Fprintf(w, "%s%s secret: %s\n", textIndent, clean(s.Grade), clean(s.Reason))
 	}
+	if e := f.Exposure; e != nil {
+		writeTextExposure(w, e, r.Color)
+	}
 	if f.Fingerprint != "" {
 		fmt.Fprintf(w, "%sfingerprint %s\n", textIndent, clean(f.Fingerprint))
+	}
+}
+
+// liveBanner is the line a report opens with when some finding is a live key, "" otherwise.
+func liveBanner(r *Result) string {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Exposure != nil && f.Exposure.Status == hsmcheck.Live {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("!! LIVE EXPOSURE: %d leaked %s still active in your key inventory. Rotate %s now in %s HSM or KMS, then re-protect what %s protected.",
+		n, plural(n, "key is", "keys are"), plural(n, "it", "them"), plural(n, "its", "their"), plural(n, "it", "they"))
+}
+
+// writeTextExposure says which inventory keys a finding matched and what that means.
+func writeTextExposure(w *bufio.Writer, e *hsmcheck.Exposure, color bool) {
+	switch e.Status {
+	case hsmcheck.Live:
+		label := "LIVE"
+		if color {
+			label = ansiBanner + label + ansiReset
+		}
+		fmt.Fprintf(w, "%s%s: the key is active in the inventory\n", textIndent, label)
+	case hsmcheck.Retired:
+		fmt.Fprintf(w, "%sretired: the key is out of use in the inventory, but data protected under it must be re-protected\n", textIndent)
+	default:
+		fmt.Fprintf(w, "%sexposure unknown: no inventory key matches\n", textIndent)
+	}
+	for _, m := range e.Matches {
+		line := fmt.Sprintf("matches %s in %s, %s", clean(m.Ref()), clean(m.Inventory), clean(string(m.State)))
+		if m.Scope != "" {
+			line += ", scope " + clean(m.Scope)
+		}
+		line += ", by " + clean(m.By)
+		if m.Confirmation != "" {
+			line += " (" + clean(m.Confirmation) + ")"
+		}
+		fmt.Fprintf(w, "%s%s\n", textIndent, line)
+	}
+	if e.ScopeReuse {
+		fmt.Fprintf(w, "%sscope-reuse: the same key is trusted in %s\n", textIndent, clean(strings.Join(e.Scopes, ", ")))
 	}
 }
 
@@ -155,6 +217,14 @@ func textSummary(r *Result) string {
 		}
 		n := len(r.Findings)
 		fmt.Fprintf(&b, "%s %s (%s)", thousands(int64(n)), plural(n, "finding", "findings"), strings.Join(parts, ", "))
+	}
+	if r.Source == "inventory" {
+		keys := 0
+		for _, inv := range r.Inventories {
+			keys += inv.Keys
+		}
+		fmt.Fprintf(&b, " in %s %s of %d %s", thousands(int64(keys)), plural(keys, "key", "keys"), len(r.Inventories), plural(len(r.Inventories), "inventory", "inventories"))
+		return b.String()
 	}
 	b.WriteString(" in ")
 	if c := r.Stats.Commits; c > 0 {

@@ -4,6 +4,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keys"
 )
@@ -24,6 +25,8 @@ type Finding struct {
 	Key        *KeyInfo        `json:"key,omitempty"`
 	Weaknesses []keys.Weakness `json:"weaknesses,omitempty"`
 	Strength   *rules.Strength `json:"strength,omitempty"`
+	// Exposure is the inventory cross-check's verdict: nil when no inventory was checked.
+	Exposure *hsmcheck.Exposure `json:"exposure,omitempty"`
 }
 
 // KeyInfo describes a key a finding's secret holds: what the report shows of it, and the
@@ -102,6 +105,17 @@ type Result struct {
 	Findings []Finding
 	Stats    Stats
 	Skipped  []SkippedBlob
+	// Inventories are the key inventories the findings were checked against, skipped ones
+	// included, so that "unknown" can be read for what it is.
+	Inventories []InventoryStatus
+}
+
+// InventoryStatus is one inventory of a cross-check: how many keys it listed, or why it was
+// skipped.
+type InventoryStatus struct {
+	Name    string `json:"name"`
+	Keys    int    `json:"keys"`
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // SkippedBlob names a blob the scan did not read and why.

@@ -47,6 +47,9 @@ type ScanOutput struct {
 	*Result
 	Rules *rules.Ruleset
 	Root  string // directory paths in locations are relative to ("" for a URL)
+	// ConfigFile is the keywarden or gitleaks config the scan used ("" for the built-in rules);
+	// its [[inventory]] tables name the backends the cross-check uses.
+	ConfigFile string
 }
 
 // Scan loads the rules, opens the source, applies ignore files and the baseline, and runs the
@@ -211,7 +214,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	}
 	res.Findings = judge(res.Findings, o.IncludePlaceholders)
 	res.Stats.Duration = time.Since(start)
-	return &ScanOutput{Result: res, Rules: rs, Root: root}, err
+	return &ScanOutput{Result: res, Rules: rs, Root: root, ConfigFile: cfgPath}, err
 }
 
 // loadRules reads the named config, else the first config file found at root, else defaults.
