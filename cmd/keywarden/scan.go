@@ -46,6 +46,8 @@ type scanFlags struct {
 	gitReader       string
 	branch          string
 	since           string
+
+	inv inventoryFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -81,6 +83,7 @@ func newScanCmd() *cobra.Command {
 	_ = pf.MarkHidden("whole-blobs")
 	pf.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (for benchmarking)")
 	_ = pf.MarkHidden("cpuprofile")
+	f.inv.register(pf)
 
 	git := &cobra.Command{
 		Use:   "git [PATH|URL]",
@@ -264,6 +267,9 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if out == nil {
 		return fail(scanErr)
 	}
+	// A broken inventory configuration must not cost the scan's results: they are reported,
+	// and the error decides the exit code afterwards.
+	invErr := crossCheck(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
 
 	res := &report.Result{
 		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
@@ -274,6 +280,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		Findings:    out.Findings,
 		Stats:       out.Stats,
 		Skipped:     out.Skipped,
+		Inventories: out.Inventories,
 		ShowSecrets: f.showSecrets,
 	}
 	res.Rules = map[string]rules.RuleInfo{}
@@ -294,6 +301,9 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	}
 	if scanErr != nil {
 		return fail(scanErr)
+	}
+	if invErr != nil {
+		return fail(fmt.Errorf("checking the key inventory: %w", invErr))
 	}
 	for _, fd := range out.Findings {
 		// An informational finding (an ansible-vault file, an encrypted browser store) is

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/keywarden/keywarden/hsmcheck"
+	"github.com/keywarden/keywarden/hsmcheck/kmip"
+	"github.com/keywarden/keywarden/hsmcheck/kmip/kmiptest"
+	"github.com/keywarden/keywarden/hsmcheck/pkcs11/softhsmtest"
+	"github.com/keywarden/keywarden/report"
+	"github.com/keywarden/keywarden/scanner/gittest"
+)
+
+// exposureOf returns each finding's exposure by its first path: "status severity by/confirmation".
+func exposureOf(t *testing.T, rep *report.JSONReport) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range rep.Findings {
+		if f.Exposure == nil {
+			t.Fatalf("finding %s has no exposure", f.RuleID)
+		}
+		s := f.Exposure.Status + " " + f.Severity
+		if len(f.Exposure.Matches) > 0 {
+			m := f.Exposure.Matches[0]
+			s += " " + m.By
+			if m.Confirmation != "" {
+				s += "/" + m.Confirmation
+			}
+		}
+		out[f.Locations[0].Path] = s
+	}
+	return out
+}
+
+func checkExposures(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("%s: %q, want %q", p, got[p], w)
+		}
+	}
+}
+
+// TestLiveExposurePKCS11 is issue #7's acceptance test against a real SoftHSM2 token: a key
+// generated in the token whose private half is committed is live; once the token key is
+// deactivated it is retired; an unrelated key is unknown; an AES key pasted into a config
+// matches by check value and is confirmed by the HSM encrypting a random block.
+func TestLiveExposurePKCS11(t *testing.T) {
+	tk := softhsmtest.New(t)
+	tk.UsePINEnv(t)
+	signing := tk.GenerateRSA(t, "jwt-signing", []byte{0x01}, 2048)
+	aes := make([]byte, 32)
+	rand.Read(aes)
+	tk.CreateAES(t, "data-key", []byte{0x02}, aes)
+	unrelated, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := gittest.New(t)
+	r.Commit(map[string]string{
+		"deploy/signing.pem":   pemKey(t, signing),
+		"deploy/unrelated.pem": pemKey(t, unrelated),
+		"config/app.env":       "AES_KEY=" + hex.EncodeToString(aes) + "\n",
+	}, "add deployment keys")
+
+	rep, res := scanJSON(t, "scan", "git", r.Path(), "--inventory", tk.URI())
+	if res.code != exitFindings {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	checkExposures(t, exposureOf(t, rep), map[string]string{
+		"deploy/signing.pem":   "live critical " + hsmcheck.BySPKI,
+		"deploy/unrelated.pem": "unknown critical",
+		"config/app.env":       "live critical " + hsmcheck.ByKCV + "/" + hsmcheck.Confirmed,
+	})
+	if len(rep.Inventories) != 1 || rep.Inventories[0].Name != "pkcs11:"+tk.Label || rep.Inventories[0].Keys != 2 {
+		t.Errorf("inventories = %+v, want pkcs11:%s with 2 keys (the pair counts once)", rep.Inventories, tk.Label)
+	}
+
+	tk.Deactivate(t, []byte{0x01})
+	rep, res = scanJSON(t, "scan", "git", r.Path(), "--inventory", tk.URI())
+	if res.code != exitFindings {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	checkExposures(t, exposureOf(t, rep), map[string]string{
+		"deploy/signing.pem": "retired critical " + hsmcheck.BySPKI, // a private key in the clear stays critical
+		"config/app.env":     "live critical " + hsmcheck.ByKCV + "/" + hsmcheck.Confirmed,
+	})
+	for _, f := range rep.Findings {
+		if f.Locations[0].Path == "deploy/signing.pem" && f.Exposure.Matches[0].State != hsmcheck.Deactivated {
+			t.Errorf("deactivated token key reads as %q", f.Exposure.Matches[0].State)
+		}
+	}
+
+	// A wrong PIN skips the inventory with a warning; the findings stay, unmarked as live.
+	t.Setenv(softhsmtest.PINEnv, "wrong-pin-1234")
+	rep, res = scanJSON(t, "scan", "git", r.Path(), "--inventory", tk.URI())
+	if res.code != exitFindings || len(rep.Inventories) != 1 || rep.Inventories[0].Skipped == "" {
+		t.Errorf("wrong PIN: exit %d, inventories %+v, stderr %s", res.code, rep.Inventories, res.stderr)
+	}
+}
+
+// TestLiveExposureKMIP is the same acceptance test against a real PyKMIP server; AES keys there
+// have no check value and are confirmed by the server encrypting a random block.
+func TestLiveExposureKMIP(t *testing.T) {
+	srv := kmiptest.Start(t)
+	signing, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unrelated, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("e2e-%x", signing.N.Bytes()[:4])
+	privID, _ := srv.RegisterKeyPair(t, signing, name)
+	aes := make([]byte, 16)
+	rand.Read(aes)
+	srv.RegisterAES(t, aes, name+"-aes")
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "signing.pem"), pemKey(t, signing))
+	writeFile(t, filepath.Join(dir, "unrelated.pem"), pemKey(t, unrelated))
+	writeFile(t, filepath.Join(dir, "app.env"), "AES_KEY="+hex.EncodeToString(aes)+"\n")
+
+	rep, res := scanJSON(t, "scan", "dir", dir, "--inventory", srv.URI())
+	if res.code != exitFindings {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	checkExposures(t, exposureOf(t, rep), map[string]string{
+		"signing.pem":   "live critical " + hsmcheck.BySPKI,
+		"unrelated.pem": "unknown critical",
+		"app.env":       "live critical " + hsmcheck.ByChallenge + "/" + hsmcheck.Confirmed,
+	})
+
+	srv.Revoke(t, privID, kmip.RevokeKeyCompromise)
+	rep, res = scanJSON(t, "scan", "dir", dir, "--inventory", srv.URI())
+	if res.code != exitFindings {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	checkExposures(t, exposureOf(t, rep), map[string]string{
+		"signing.pem": "retired critical " + hsmcheck.BySPKI,
+	})
+}
