@@ -133,10 +133,8 @@ func Load(ctx context.Context, invs []Inventory) ([]*Loaded, error) {
 		go func() {
 			defer wg.Done()
 			l := &Loaded{Inventory: inv}
+			// Backends name themselves in their errors; callers add "inventory NAME skipped".
 			l.Err = inv.Keys(ctx, func(k Key) error { l.Keys = append(l.Keys, k); return nil })
-			if l.Err != nil {
-				l.Err = fmt.Errorf("listing keys in %s: %w", inv.Name(), l.Err)
-			}
 			out[i] = l
 		}()
 	}

@@ -79,7 +79,8 @@ var (
 func New(_ context.Context, c Config) (*Inventory, error) {
 	b, err := os.ReadFile(c.Path)
 	if err != nil {
-		return nil, fmt.Errorf("reading inventory file: %w", err)
+		// A file is not a service that may be down: a missing one is a configuration mistake.
+		return nil, fmt.Errorf("reading inventory file: %w: %w", hsmcheck.ErrConfig, err)
 	}
 	var doc Document
 	if err := yaml.Unmarshal(b, &doc); err != nil {
