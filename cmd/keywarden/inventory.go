@@ -175,11 +175,19 @@ func newInventoryCmd() *cobra.Command {
 			if old != nil {
 				doc.TokenSalt = old.TokenSalt
 			}
+			backends := 0
 			for _, l := range loaded {
 				if d, ok := l.Inventory.(hsmcheck.Declarative); ok && d.DeclaresKeys() || l.Err != nil {
 					continue
 				}
+				backends++
 				doc.Keys = append(doc.Keys, file.Entries(l.Inventory.Name(), l.Keys, old)...)
+			}
+			if backends == 0 {
+				if err := skippedErr(loaded); err != nil {
+					return err
+				}
+				return fail(errors.New("no backend to export from: an inventory file only declares keys; name an HSM or KMS"))
 			}
 			if old != nil {
 				// Entries for tokens and for backends not listed this time stay as they were.

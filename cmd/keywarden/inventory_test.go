@@ -259,10 +259,9 @@ func TestInventoryCommands(t *testing.T) {
 		t.Errorf("hash-token: exit %d, %q, want %q (%s)", code, out.String(), want, errb.String())
 	}
 
-	exported := filepath.Join(t.TempDir(), "export.yaml")
-	r = keywarden(t, "inventory", "export", "--inventory", "file:"+inv, "-o", exported)
-	if r.code != exitClean {
-		t.Errorf("export: exit %d: %s", r.code, r.stderr)
+	r = keywarden(t, "inventory", "export", "--inventory", "file:"+inv)
+	if r.code != exitError || !strings.Contains(r.stderr, "no backend to export from") {
+		t.Errorf("export from an inventory file alone: exit %d: %s", r.code, r.stderr)
 	}
 }
 

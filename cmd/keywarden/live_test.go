@@ -5,7 +5,9 @@ import (
 	"crypto/rsa"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/keywarden/keywarden/hsmcheck"
@@ -80,6 +82,39 @@ func TestLiveExposurePKCS11(t *testing.T) {
 	})
 	if len(rep.Inventories) != 1 || rep.Inventories[0].Name != "pkcs11:"+tk.Label || rep.Inventories[0].Keys != 2 {
 		t.Errorf("inventories = %+v, want pkcs11:%s with 2 keys (the pair counts once)", rep.Inventories, tk.Label)
+	}
+
+	// The token's keys exported as an inventory file: both fingerprints, and facts for people
+	// to fill in. The audit then finds the generated key extractable and not sensitive (the test
+	// made it so, to leak it) and both entries without an owner.
+	exported := filepath.Join(t.TempDir(), "keywarden-inventory.yaml")
+	if res := keywarden(t, "inventory", "export", "--inventory", tk.URI(), "-o", exported); res.code != exitClean {
+		t.Fatalf("export: exit %d: %s", res.code, res.stderr)
+	}
+	data, err := os.ReadFile(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki, _ := hsmcheck.SPKIHash(&signing.PublicKey)
+	for _, want := range []string{"spki_sha256: " + hex.EncodeToString(spki[:]), "kcv: " + hex.EncodeToString(hsmcheck.AESKCV(aes)), "location: pkcs11:" + tk.Label} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("exported inventory lacks %q:\n%s", want, data)
+		}
+	}
+	if fi, _ := os.Stat(exported); fi.Mode().Perm() != 0o600 {
+		t.Errorf("exported inventory has mode %v", fi.Mode().Perm())
+	}
+	audit := keywarden(t, "inventory", "audit", "--inventory", tk.URI(), "--inventory", "file:"+exported, "--format", "json")
+	if audit.code != exitFindings {
+		t.Fatalf("audit: exit %d: %s", audit.code, audit.stderr)
+	}
+	for _, want := range []string{hsmcheck.CheckExtractable, hsmcheck.CheckNotSensitive, hsmcheck.CheckNoOwner} {
+		if !strings.Contains(audit.stdout, `"rule_id": "`+want+`"`) {
+			t.Errorf("audit does not report %s:\n%s", want, audit.stdout)
+		}
+	}
+	if strings.Contains(audit.stdout, hsmcheck.CheckUndeclared) || strings.Contains(audit.stdout, hsmcheck.CheckMissingKey) {
+		t.Errorf("the exported file and the token disagree:\n%s", audit.stdout)
 	}
 
 	tk.Deactivate(t, []byte{0x01})
