@@ -42,7 +42,16 @@ func inventoryPath(is hsmcheck.Issue) string {
 	return strings.TrimPrefix(p, "/")
 }
 
-// AuditRule describes an inventory audit check as a rule.
-func AuditRule(id string) rules.RuleInfo {
-	return rules.RuleInfo{ID: id, Description: hsmcheck.AuditChecks[id], Severity: "medium", Tags: []string{"inventory"}, Kind: "inventory"}
+// AuditRules describes the audit checks that findings name, each at the severity of its most
+// severe finding, so that SARIF's rule level matches what the check reported.
+func AuditRules(findings []scanner.Finding) map[string]rules.RuleInfo {
+	out := map[string]rules.RuleInfo{}
+	for _, f := range findings {
+		ri, ok := out[f.RuleID]
+		if !ok || severityRank(f.Severity) < severityRank(ri.Severity) {
+			out[f.RuleID] = rules.RuleInfo{ID: f.RuleID, Description: hsmcheck.AuditChecks[f.RuleID], Severity: f.Severity,
+				Tags: []string{"inventory"}, Kind: "inventory"}
+		}
+	}
+	return out
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/keywarden/keywarden/hsmcheck/all"
 	"github.com/keywarden/keywarden/hsmcheck/file"
 	"github.com/keywarden/keywarden/report"
-	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/scanner"
 )
 
@@ -56,18 +55,32 @@ func crossCheck(ctx context.Context, f *inventoryFlags, configPath string, res *
 	if err != nil || len(specs) == 0 || len(res.Findings) == 0 {
 		return err
 	}
-	loaded, done, err := all.Load(ctx, specs)
+	loaded, done, err := loadInventories(ctx, specs, warn)
 	if err != nil {
 		return err
 	}
 	defer done()
+	scanner.CrossCheck(ctx, res, loaded, warn)
+	return nil
+}
+
+// loadInventories opens and lists every backend, warning about each one it had to skip.
+func loadInventories(ctx context.Context, specs []hsmcheck.Spec, warn func(error)) ([]*hsmcheck.Loaded, func(), error) {
+	loaded, done, err := all.Load(ctx, specs)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, l := range loaded {
 		if l.Err != nil {
 			warn(fmt.Errorf("inventory %s skipped: %w", l.Inventory.Name(), l.Err))
 		}
 	}
-	scanner.CrossCheck(ctx, res, loaded, warn)
-	return nil
+	return loaded, done, nil
+}
+
+// stderrWarn prints warnings the way scan does, one line each.
+func stderrWarn(c *cobra.Command) func(error) {
+	return func(err error) { fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: %s\n", oneLine(err)) }
 }
 
 // defaultConfig is the keywarden config of the current directory's repository, or of the
@@ -114,16 +127,8 @@ func newInventoryCmd() *cobra.Command {
 		if len(specs) == 0 {
 			return nil, pol, nil, errors.New("no inventory: name one with --inventory or an [[inventory]] table in .keywarden.toml")
 		}
-		loaded, done, err := all.Load(c.Context(), specs)
-		if err != nil {
-			return nil, pol, nil, err
-		}
-		for _, l := range loaded {
-			if l.Err != nil {
-				fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: inventory %s skipped: %s\n", l.Inventory.Name(), oneLine(l.Err))
-			}
-		}
-		return loaded, pol, done, nil
+		loaded, done, err := loadInventories(c.Context(), specs, stderrWarn(c))
+		return loaded, pol, done, err
 	}
 	fail := func(err error) error { return &exitCodeError{code: exitError, err: err} }
 
@@ -252,12 +257,9 @@ func newInventoryCmd() *cobra.Command {
 				Target:      "inventory audit",
 				Started:     started.UTC(),
 				Findings:    report.AuditFindings(issues),
-				Rules:       map[string]rules.RuleInfo{},
 				Inventories: inventoryStatus(loaded),
 			}
-			for _, f := range res.Findings {
-				res.Rules[f.RuleID] = report.AuditRule(f.RuleID)
-			}
+			res.Rules = report.AuditRules(res.Findings)
 			res.Stats.Duration = time.Since(started)
 			if rf != nil {
 				err = rf.commit(w, res)
@@ -408,23 +410,22 @@ func writeInventoryList(w io.Writer, format string, loaded []*hsmcheck.Loaded) e
 	return fmt.Errorf("unknown --format %q (want text or json)", format)
 }
 
+// writeFile0600 writes b the way reports are written: mode 0600, renamed into place whole.
 func writeFile0600(name string, b []byte) error {
 	rf, err := createReportFile(name)
 	if err != nil {
 		return err
 	}
 	defer rf.discard()
-	if _, err := rf.tmp.Write(b); err != nil {
-		return fmt.Errorf("writing %q: %w", name, err)
-	}
-	if err := rf.tmp.Close(); err != nil {
-		return fmt.Errorf("writing %q: %w", name, err)
-	}
-	if err := os.Rename(rf.tmp.Name(), name); err != nil {
-		return fmt.Errorf("writing %q: %w", name, err)
-	}
-	rf.done = true
-	return nil
+	return rf.commit(rawBytes(b), nil)
+}
+
+// rawBytes is a report.Writer of bytes already rendered.
+type rawBytes []byte
+
+func (b rawBytes) Write(w io.Writer, _ *report.Result) error {
+	_, err := w.Write(b)
+	return err
 }
 
 func randomHex(n int) string {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keywarden/keywarden/hsmcheck"
-	"github.com/keywarden/keywarden/hsmcheck/all"
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keys"
@@ -121,22 +120,17 @@ func checkKeysExposure(c *cobra.Command, inv *inventoryFlags, config string, fou
 	if err != nil || len(specs) == 0 || len(found) == 0 {
 		return err
 	}
-	loaded, done, err := all.Load(c.Context(), specs)
+	warn := stderrWarn(c)
+	loaded, done, err := loadInventories(c.Context(), specs, warn)
 	if err != nil {
 		return err
 	}
 	defer done()
-	for _, l := range loaded {
-		if l.Err != nil {
-			fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: inventory %s skipped: %s\n", l.Inventory.Name(), oneLine(l.Err))
-		}
-	}
 	cands := make([]hsmcheck.Candidate, len(found))
 	for i, k := range found {
 		key := k.Key
 		cands[i] = scanner.Candidate(scanner.Finding{Key: &key})
 	}
-	warn := func(err error) { fmt.Fprintf(c.ErrOrStderr(), "keywarden: warning: %s\n", oneLine(err)) }
 	for i, e := range hsmcheck.Check(c.Context(), loaded, cands, warn) {
 		if found[i].Key.Private {
 			e := e
