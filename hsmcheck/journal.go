@@ -327,13 +327,15 @@ func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", ";
 
 // Recheck is the inventory's view of a rotation after it ran.
 type Recheck struct {
-	Old, New       *Key // nil when the inventory no longer lists the key
-	OldRetired     bool // the old key is listed and out of use (never gone: a rotation keeps it)
-	NewActive      bool // the replacement is listed and in use
-	Replacements   int  // keys the rotation tagged or labelled as its replacement; 1 when all is well
-	Problems       []string
-	NotInSources   bool // the replacement's fingerprint matched nothing the scan found (only set by callers that scanned)
-	SourcesChecked bool
+	Old          *Key     `json:"old,omitempty"` // nil when the inventory no longer lists the key
+	New          *Key     `json:"new,omitempty"`
+	OldRetired   bool     `json:"old_retired"`  // the old key is listed and out of use (never gone: a rotation keeps it)
+	NewActive    bool     `json:"new_active"`   // the replacement is listed and in use
+	Replacements int      `json:"replacements"` // keys carrying the replacement's ID or label; 1 when all is well
+	Problems     []string `json:"problems,omitempty"`
+	// InSources is set by callers that scanned: whether the replacement matched anything found.
+	SourcesChecked bool `json:"sources_checked"`
+	InSources      bool `json:"in_sources,omitempty"`
 }
 
 // OK reports whether the re-check found what a finished rotation should leave.
