@@ -6,6 +6,7 @@ package vault_test
 // to leave one out, so the fake cannot drift from the documented API.
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -76,12 +77,13 @@ type fakeKey struct {
 	autoRotate               int64 // seconds
 	exportable, deletion     bool
 	derived, softDeleted     bool
+	imported, allowRotation  bool           // imported (BYOK), and whether transit may rotate it
 	denied                   bool           // reading this key answers 403
 	publicKeys               map[int]string // served instead of a version's real public_key
 	versions                 []fakeVersion
 }
 
-func (k *fakeKey) latest() int { return len(k.versions) }
+func (k fakeKey) latest() int { return len(k.versions) }
 
 // fakeTransit speaks the transit HTTP API for one mount.
 type fakeTransit struct {
@@ -96,9 +98,25 @@ type fakeTransit struct {
 	keys     map[string]*fakeKey
 	denyList bool
 	hmacs    []hmacCall
+	requests []fakeRequest
+
+	// Rotation behaviour, per operation ("rotate", "config"): refuse answers 403 before acting,
+	// as a policy without update on that path does; dropAfter acts, then drops the connection
+	// without an answer, as a timeout on a call that took effect does.
+	refuse, dropAfter map[string]bool
+	// noContent answers rotate and config with 204 and no body, as older Vault releases did,
+	// instead of the key.
+	noContent bool
 
 	srv    *httptest.Server
 	caFile string
+}
+
+// fakeRequest is one request as the fake received it, whatever its answer.
+type fakeRequest struct {
+	method, path string
+	fields       []string // top-level JSON body fields, sorted
+	body         map[string]any
 }
 
 // hmacCall is one HMAC request as the fake received it.
@@ -110,7 +128,8 @@ type hmacCall struct {
 
 func newFake(t testing.TB, mount string) *fakeTransit {
 	t.Helper()
-	f := &fakeTransit{t: t, mount: mount, token: newToken(t), keys: map[string]*fakeKey{}, recorded: map[string][]byte{}}
+	f := &fakeTransit{t: t, mount: mount, token: newToken(t), keys: map[string]*fakeKey{}, recorded: map[string][]byte{},
+		refuse: map[string]bool{}, dropAfter: map[string]bool{}}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no recorded answers in testdata: %v", err)
@@ -198,23 +217,35 @@ func (f *fakeTransit) hmacCalls() []hmacCall {
 	return slices.Clone(f.hmacs)
 }
 
+// requestLog returns every request the fake received so far.
+func (f *fakeTransit) requestLog() []fakeRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests)
+}
+
+// key returns a copy of a key's numbers, for tests to compare before and after.
+func (f *fakeTransit) key(name string) fakeKey {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := *f.keys[name]
+	k.versions = slices.Clone(k.versions)
+	return k
+}
+
+// set changes the rotation behaviour under the lock; the server may be serving.
+func (f *fakeTransit) set(edit func(f *fakeTransit)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	edit(f)
+}
+
 // add creates a key of typ with n versions, created 30 days apart from base.
 func (f *fakeTransit) add(name, typ string, n int, base time.Time, edit func(*fakeKey)) *fakeKey {
 	f.t.Helper()
 	k := &fakeKey{typ: typ, minDec: 1}
 	for i := range n {
-		v := fakeVersion{created: base.Add(time.Duration(i) * 30 * 24 * time.Hour)}
-		switch {
-		case typ == "hmac":
-			v.material = randomBytes(f.t, 32)
-		case strings.HasPrefix(typ, "aes128"):
-			v.material, v.hmacKey = randomBytes(f.t, 16), randomBytes(f.t, 32)
-		case strings.HasPrefix(typ, "aes256"), strings.Contains(typ, "chacha20"):
-			v.material, v.hmacKey = randomBytes(f.t, 32), randomBytes(f.t, 32)
-		default:
-			v.pub, v.hmacKey = newPublicKey(f.t, typ), randomBytes(f.t, 32)
-		}
-		k.versions = append(k.versions, v)
+		k.versions = append(k.versions, newVersion(f.t, typ, base.Add(time.Duration(i)*30*24*time.Hour)))
 	}
 	if edit != nil {
 		edit(k)
@@ -223,6 +254,22 @@ func (f *fakeTransit) add(name, typ string, n int, base time.Time, edit func(*fa
 	f.keys[name] = k
 	f.mu.Unlock()
 	return k
+}
+
+// newVersion makes the material of one version of a typ key, as transit's RotateInMemory does.
+func newVersion(t testing.TB, typ string, created time.Time) fakeVersion {
+	v := fakeVersion{created: created}
+	switch {
+	case typ == "hmac":
+		v.material = randomBytes(t, 32)
+	case strings.HasPrefix(typ, "aes128"):
+		v.material, v.hmacKey = randomBytes(t, 16), randomBytes(t, 32)
+	case strings.HasPrefix(typ, "aes256"), strings.Contains(typ, "chacha20"):
+		v.material, v.hmacKey = randomBytes(t, 32), randomBytes(t, 32)
+	default:
+		v.pub, v.hmacKey = newPublicKey(t, typ), randomBytes(t, 32)
+	}
+	return v
 }
 
 func newPublicKey(t testing.TB, typ string) crypto.PublicKey {
@@ -285,6 +332,17 @@ func curveName(typ string) string {
 func (f *fakeTransit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	raw, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	req := fakeRequest{method: r.Method, path: r.URL.Path}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		_ = dec.Decode(&req.body)
+		req.fields = slices.Sorted(maps.Keys(req.body))
+	}
+	f.requests = append(f.requests, req)
+
 	if r.Header.Get("X-Vault-Token") != f.token || r.Header.Get("X-Vault-Namespace") != f.namespace {
 		f.answer(w, "error-permission-denied.json", nil)
 		return
@@ -300,6 +358,10 @@ func (f *fakeTransit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case list && (rest == "keys" || rest == "keys/"):
 		f.list(w)
+	case (r.Method == http.MethodPost || r.Method == http.MethodPut) && isKey && strings.HasSuffix(name, "/rotate"):
+		f.rotate(w, req, strings.TrimSuffix(name, "/rotate"))
+	case (r.Method == http.MethodPost || r.Method == http.MethodPut) && isKey && strings.HasSuffix(name, "/config"):
+		f.config(w, req, strings.TrimSuffix(name, "/config"))
 	case r.Method == http.MethodGet && isKey && name != "":
 		f.read(w, name)
 	case (r.Method == http.MethodPost || r.Method == http.MethodPut) && strings.HasPrefix(rest, "hmac/"):
@@ -345,6 +407,13 @@ func (f *fakeTransit) read(w http.ResponseWriter, name string) {
 		f.answer(w, "error-permission-denied.json", nil)
 		return
 	}
+	file, data := f.keyAnswer(name, k)
+	f.answer(w, file, data)
+}
+
+// keyAnswer is the read-key answer for k (formatKeyPolicy): the recorded file its shape is
+// in, and its data.
+func (f *fakeTransit) keyAnswer(name string, k *fakeKey) (string, map[string]any) {
 	enc, dec, sign, derive := supports(k.typ)
 	data := map[string]any{
 		"allow_plaintext_backup": false,
@@ -352,7 +421,7 @@ func (f *fakeTransit) read(w http.ResponseWriter, name string) {
 		"deletion_allowed":       k.deletion,
 		"derived":                k.derived,
 		"exportable":             k.exportable,
-		"imported_key":           false,
+		"imported_key":           k.imported,
 		"latest_version":         k.latest(),
 		"min_available_version":  k.minAvail,
 		"min_decryption_version": k.minDec,
@@ -398,8 +467,151 @@ func (f *fakeTransit) read(w http.ResponseWriter, name string) {
 		}
 		data["keys"] = keys
 		data["soft_deleted"] = k.softDeleted
+		if k.imported {
+			file = "read-key-imported.json"
+			data["imported_key_allow_rotation"] = k.allowRotation
+		}
 	}
-	f.answer(w, file, data)
+	return file, data
+}
+
+// checkParams answers 400 and returns false when a request carries a field the recorded
+// request of file does not list under params.
+func (f *fakeTransit) checkParams(w http.ResponseWriter, req fakeRequest, file string) bool {
+	var rec struct {
+		Request struct {
+			Params []string `json:"params"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(f.recorded[file], &rec); err != nil {
+		f.t.Errorf("fake: %s: %v", file, err)
+	}
+	for _, fld := range req.fields {
+		if !slices.Contains(rec.Request.Params, fld) {
+			f.badRequest(w, fmt.Sprintf("unknown field %q (the recorded %s takes %v)", fld, file, rec.Request.Params))
+			return false
+		}
+	}
+	return true
+}
+
+// changed answers a rotate or config request that took effect: the key, as current servers
+// do, or 204 with no body in the older Vault flavour. With dropAfter set for op it answers
+// nothing and drops the connection instead.
+func (f *fakeTransit) changed(w http.ResponseWriter, op, file, name string, k *fakeKey) {
+	if f.dropAfter[op] {
+		panic(http.ErrAbortHandler) // the handler's deferred unlock still runs
+	}
+	if f.noContent {
+		if rec := f.load("rotate-key-no-content.json"); rec.Status != http.StatusNoContent {
+			f.t.Errorf("fake: rotate-key-no-content.json has status %d", rec.Status)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	shapeFile, data := f.keyAnswer(name, k)
+	rec := f.load(file)
+	// The answer is the read-key answer: check it against the key type's recorded shape, and
+	// this endpoint's recorded sample against the symmetric one.
+	fill(f.t, file+" data (as "+shapeFile+")", f.load(shapeFile).Body["data"].(map[string]any), data)
+	fill(f.t, file+" recorded data", f.load("read-key-symmetric.json").Body["data"].(map[string]any), rec.Body["data"].(map[string]any))
+	rec.Body["data"] = data
+	rec.Body["request_id"] = newRequestID()
+	f.write(w, file, rec)
+}
+
+// rotate is POST MOUNT/keys/NAME/rotate (path_rotate.go, keysutil Policy.Rotate).
+func (f *fakeTransit) rotate(w http.ResponseWriter, req fakeRequest, name string) {
+	if !f.checkParams(w, req, "rotate-key.json") {
+		return
+	}
+	k, ok := f.keys[name]
+	switch {
+	case f.refuse["rotate"] || ok && k.denied:
+		f.answer(w, "error-permission-denied.json", nil)
+		return
+	case !ok:
+		f.badRequest(w, "key not found")
+		return
+	case k.softDeleted:
+		f.badRequest(w, "key not found") // soft-deleted keys cannot be rotated
+		return
+	case k.imported && !k.allowRotation:
+		rec := f.load("error-internal.json")
+		rec.Body["errors"] = []string{fmt.Sprintf("1 error occurred:\n\t* imported key %s does not allow rotation within Vault\n\n", name)}
+		f.write(w, "error-internal.json", rec)
+		return
+	}
+	k.versions = append(k.versions, newVersion(f.t, k.typ, time.Now().UTC()))
+	k.imported = false
+	f.changed(w, "rotate", "rotate-key.json", name, k)
+}
+
+// config is POST MOUNT/keys/NAME/config (path_keys_config.go), for the fields rotation may
+// touch; the others are accepted and applied as transit does.
+func (f *fakeTransit) config(w http.ResponseWriter, req fakeRequest, name string) {
+	if !f.checkParams(w, req, "config-key.json") {
+		return
+	}
+	k, ok := f.keys[name]
+	switch {
+	case f.refuse["config"] || ok && k.denied:
+		f.answer(w, "error-permission-denied.json", nil)
+		return
+	case !ok:
+		f.badRequest(w, "no existing key named "+name+" could be found")
+		return
+	}
+	num := func(fld string) (int, bool) {
+		n, ok := req.body[fld].(json.Number)
+		if !ok {
+			return 0, false
+		}
+		v, _ := n.Int64()
+		return int(v), true
+	}
+	minDec, minEnc := k.minDec, k.minEnc
+	if v, ok := num("min_decryption_version"); ok {
+		if v == 0 {
+			v = 1
+		}
+		if v > k.latest() {
+			f.badRequest(w, fmt.Sprintf("cannot set min decryption version of %d, latest key version is %d", v, k.latest()))
+			return
+		}
+		minDec = v
+	}
+	if v, ok := num("min_encryption_version"); ok {
+		if v < 0 || v > k.latest() {
+			f.badRequest(w, fmt.Sprintf("cannot set min encryption version of %d, latest key version is %d", v, k.latest()))
+			return
+		}
+		minEnc = v
+	}
+	if minEnc > 0 && minEnc < minDec {
+		f.badRequest(w, fmt.Sprintf("cannot set min encryption/decryption values; min encryption version of %d must be greater than or equal to min decryption version of %d", minEnc, minDec))
+		return
+	}
+	deletion, exportable := k.deletion, k.exportable
+	if b, ok := req.body["deletion_allowed"].(bool); ok {
+		deletion = b
+	}
+	if b, ok := req.body["exportable"].(bool); ok && b {
+		exportable = true
+	}
+	// Checked only when something changes, as pathKeysConfigWrite does before persisting.
+	if minDec != k.minDec || minEnc != k.minEnc || deletion != k.deletion || exportable != k.exportable {
+		switch {
+		case k.minAvail > minEnc:
+			f.badRequest(w, "min encryption version should not be less than min available version")
+			return
+		case k.minAvail > minDec:
+			f.badRequest(w, "min decryption version should not be less then min available version")
+			return
+		}
+	}
+	k.minDec, k.minEnc, k.deletion, k.exportable = minDec, minEnc, deletion, exportable
+	f.changed(w, "config", "config-key.json", name, k)
 }
 
 func (f *fakeTransit) hmac(w http.ResponseWriter, r *http.Request, rest string) {
@@ -492,13 +704,17 @@ func (f *fakeTransit) answer(w http.ResponseWriter, file string, data map[string
 	rec := f.load(file)
 	if shape, ok := rec.Body["data"].(map[string]any); ok {
 		rec.Body["data"] = fill(f.t, file, shape, data)
-		var id [16]byte
-		_, _ = rand.Read(id[:])
-		rec.Body["request_id"] = fmt.Sprintf("%x-%x-%x-%x-%x", id[:4], id[4:6], id[6:8], id[8:10], id[10:])
+		rec.Body["request_id"] = newRequestID()
 	} else if data != nil {
 		f.t.Errorf("fake: %s has no data to fill", file)
 	}
 	f.write(w, file, rec)
+}
+
+func newRequestID() string {
+	var id [16]byte
+	_, _ = rand.Read(id[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", id[:4], id[4:6], id[6:8], id[8:10], id[10:])
 }
 
 func (f *fakeTransit) write(w http.ResponseWriter, file string, rec recorded) {
