@@ -14,6 +14,10 @@ import (
 // ConfigFiles are picked up from the scan root when no config is named, keywarden's first.
 var ConfigFiles = []string{".keywarden.toml", ".gitleaks.toml"}
 
+// StateDir is the directory, at a repository or scan root, where keywarden keeps its audit log
+// and rotation journals. Directory scans skip it.
+const StateDir = ".keywarden"
+
 // SaltEnv names the environment variable that overrides the fingerprint salt, for teams that
 // share ignore files across forks whose histories differ.
 const SaltEnv = "KEYWARDEN_FINGERPRINT_SALT"

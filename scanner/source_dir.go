@@ -131,6 +131,11 @@ func (w *dirWalk) visit(path string, de fs.DirEntry, err error) error {
 		return nil // a worktree's or submodule's pointer to its repository
 	}
 	if de.IsDir() {
+		// keywarden's own state at the root (audit log, rotation journals) holds key IDs and
+		// fingerprints, never secrets, and grows with every run.
+		if rel == StateDir {
+			return filepath.SkipDir
+		}
 		return nil
 	}
 	if w.d.Exclude != nil && w.d.Exclude(rel) {

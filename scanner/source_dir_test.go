@@ -103,6 +103,19 @@ func TestDirSource(t *testing.T) {
 			},
 		},
 		{
+			name: "keywarden's state directory at the root is skipped, elsewhere it is scanned",
+			build: func(t *testing.T, dir string) *scanner.DirSource {
+				writeTree(t, dir, map[string]string{
+					".keywarden/audit.jsonl":        `{"seq":1}`,
+					".keywarden/rotations/1.jsonl":  `{"event":"plan"}`,
+					"vendor/.keywarden/audit.jsonl": "v",
+					".keywarden.toml":               "title = 'x'",
+				})
+				return &scanner.DirSource{Root: dir}
+			},
+			want: []dirYield{file(".keywarden.toml", "title = 'x'"), file("vendor/.keywarden/audit.jsonl", "v")},
+		},
+		{
 			name: "files over the size limit are skipped with their size",
 			build: func(t *testing.T, dir string) *scanner.DirSource {
 				writeTree(t, dir, map[string]string{"big": strings.Repeat("x", 11), "small": "0123456789"})
