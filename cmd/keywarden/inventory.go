@@ -51,17 +51,24 @@ func (f *inventoryFlags) specs(configPath string) ([]hsmcheck.Spec, hsmcheck.Pol
 // cannot be reached are reported through warn and recorded as skipped; an error means the
 // inventory configuration itself is wrong.
 func crossCheck(ctx context.Context, f *inventoryFlags, configPath string, res *scanner.Result, warn func(error)) error {
+	_, done, err := crossCheckOpen(ctx, f, configPath, res, warn)
+	done()
+	return err
+}
+
+// crossCheckOpen is crossCheck that leaves the inventories open for the caller (to rotate what
+// it found), until it calls done.
+func crossCheckOpen(ctx context.Context, f *inventoryFlags, configPath string, res *scanner.Result, warn func(error)) ([]*hsmcheck.Loaded, func(), error) {
 	specs, _, err := f.specs(configPath)
 	if err != nil || len(specs) == 0 || len(res.Findings) == 0 {
-		return err
+		return nil, func() {}, err
 	}
 	loaded, done, err := loadInventories(ctx, specs, warn)
 	if err != nil {
-		return err
+		return nil, func() {}, err
 	}
-	defer done()
 	scanner.CrossCheck(ctx, res, loaded, warn)
-	return nil
+	return loaded, done, nil
 }
 
 // loadInventories opens and lists every backend, warning about each one it had to skip.

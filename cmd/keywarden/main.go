@@ -76,7 +76,7 @@ func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(withArgs(ctx, args))
 	if err == nil {
 		return exitClean
 	}
@@ -108,6 +108,6 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd(), newInventoryCmd())
+	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd(), newInventoryCmd(), newRotateCmd(), newAuditCmd())
 	return root
 }

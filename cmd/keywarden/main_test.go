@@ -15,6 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/scanner/gittest"
 )
@@ -487,6 +488,15 @@ const childEnv = "KEYWARDEN_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
+		if at := os.Getenv(killAtEnv); at != "" {
+			// A kill, not an exit: no deferred cleanup runs and no lock is released politely.
+			rotateAt = func(b hsmcheck.Boundary) {
+				if b.String() == at {
+					syscall.Kill(os.Getpid(), syscall.SIGKILL)
+					select {}
+				}
+			}
+		}
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/scanner"
@@ -47,7 +48,10 @@ type scanFlags struct {
 	branch          string
 	since           string
 
-	inv inventoryFlags
+	inv        inventoryFlags
+	rotateLive bool
+	rotate     rotateFlags
+	audit      auditFlags
 }
 
 func newScanCmd() *cobra.Command {
@@ -84,6 +88,9 @@ func newScanCmd() *cobra.Command {
 	pf.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (for benchmarking)")
 	_ = pf.MarkHidden("cpuprofile")
 	f.inv.register(pf)
+	pf.BoolVar(&f.rotateLive, "rotate-live", false, "plan the rotation of every key found live in an inventory; with --apply, rotate them")
+	f.rotate.register(pf)
+	f.audit.register(pf, false)
 
 	git := &cobra.Command{
 		Use:   "git [PATH|URL]",
@@ -165,6 +172,13 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if err != nil {
 		return fail(err)
 	}
+	if (f.rotate.apply || c.Flags().Changed("reason")) && !f.rotateLive {
+		return fail(errors.New("--apply and --reason rotate keys only with --rotate-live"))
+	}
+	reason, err := hsmcheck.ParseReason(f.rotate.reason)
+	if err != nil {
+		return fail(err)
+	}
 	if f.exitCode < 0 || f.exitCode > 255 {
 		return fail(fmt.Errorf("invalid --exit-code %d (want 0 to 255)", f.exitCode))
 	}
@@ -242,6 +256,13 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 			fmt.Fprintf(stderr, "keywarden: warning: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		}
 	}
+	// Opened before the scan, so that a log that cannot be written fails in a second and
+	// before any key is rotated.
+	aud, err := f.audit.open(c, f.rotateLive, opts.Warn)
+	if err != nil {
+		return fail(err)
+	}
+	defer aud.close()
 	var bar *progressBar
 	if !f.quiet && !f.noProgress && isTTY(stderr) {
 		bar = newProgressBar(stderr)
@@ -269,7 +290,8 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	}
 	// A broken inventory configuration must not cost the scan's results: they are reported,
 	// and the error decides the exit code afterwards.
-	invErr := crossCheck(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
+	loaded, invDone, invErr := crossCheckOpen(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
+	defer invDone()
 
 	res := &report.Result{
 		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
@@ -299,8 +321,19 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if !f.quiet && (format != "text" && format != "brief" || f.output != "") {
 		fmt.Fprintln(stderr, summary(res))
 	}
+	aud.recordScan(res)
+	var rotErr error
+	if f.rotateLive {
+		rotErr = rotateLive(c, f, reason, loaded, out.Findings, aud, opts.Warn)
+	}
+	if err := aud.close(); err != nil {
+		return fail(err)
+	}
 	if scanErr != nil {
 		return fail(scanErr)
+	}
+	if rotErr != nil {
+		return fail(rotErr)
 	}
 	if invErr != nil {
 		return fail(fmt.Errorf("checking the key inventory: %w", invErr))
