@@ -8,9 +8,14 @@ package awskms
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -174,7 +179,24 @@ type fakeKey struct {
 	public    []byte // SPKI DER of an asymmetric key
 	macKey    []byte // material of an HMAC key
 	rotation  *fakeRotation
-	rotations []time.Time // completed rotations, for ListKeyRotations
+	rotations []time.Time // completed rotations, for ListKeyRotations, as a server that names no key materials lists them
+	policy    string      // the default key policy; "" = a default one naming the account
+
+	// materials are the key materials of a symmetric key on a server that names them
+	// (KeyMetadata.CurrentKeyMaterialId, RotationsListEntry.KeyMaterialId): the first is the
+	// one the key was created with, the last the current one. Nil for other keys.
+	materials []fakeMaterial
+	// pendingPolls counts the GetKeyRotationStatus and ListKeyRotations requests an on-demand
+	// rotation still takes to complete; onDemandStart is when it started.
+	pendingPolls  int
+	onDemandStart time.Time
+	onDemand      int // on-demand rotations completed
+}
+
+type fakeMaterial struct {
+	id   string
+	date time.Time // creation or rotation date
+	kind string    // RotationType: AUTOMATIC, ON_DEMAND; "" for the first material
 }
 
 type fakeRotation struct {
@@ -206,6 +228,13 @@ type fakeKMS struct {
 	aliases []fakeAlias
 	deny    map[string]string // "Op" or "Op KEYID" → error code to answer with
 	calls   []call
+	// targets are the operations of every request received, valid or not, refused or not: what
+	// a client asked for, for asserting what it never asked for.
+	targets []string
+	// rotationDelay is how many GetKeyRotationStatus and ListKeyRotations requests an on-demand
+	// rotation takes to complete (KMS rotates asynchronously); 0 completes it at once.
+	rotationDelay int
+	seq           int // key ids and key material ids made so far
 }
 
 func newFakeKMS(t *testing.T, region string, creds aws.Credentials) *fakeKMS {
@@ -297,6 +326,9 @@ func (f *fakeKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("fake kms: Content-Type %q, want application/x-amz-json-1.1", ct)
 	}
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "TrentService.")
+	f.mu.Lock()
+	f.targets = append(f.targets, op)
+	f.mu.Unlock()
 	if !ok {
 		f.t.Errorf("fake kms: X-Amz-Target %q, want TrentService.<Operation>", r.Header.Get("X-Amz-Target"))
 		fail(400, "UnknownOperationException", "bad target")
@@ -481,12 +513,25 @@ func (f *fakeKMS) handle(op string, req map[string]any) (map[string]any, *kmsErr
 		return paged(map[string]any{"Keys": keys}, next), nil
 
 	case "ListAliases":
-		start, end, next, err := f.page(req, len(f.aliases))
+		aliases := f.aliases
+		if _, ok := req["KeyId"]; ok {
+			k, err := f.key(req)
+			if err != nil {
+				return nil, err
+			}
+			aliases = nil
+			for _, a := range f.aliases {
+				if a.target == k.meta["KeyId"] {
+					aliases = append(aliases, a)
+				}
+			}
+		}
+		start, end, next, err := f.page(req, len(aliases))
 		if err != nil {
 			return nil, err
 		}
 		list := []any{}
-		for _, a := range f.aliases[start:end] {
+		for _, a := range aliases[start:end] {
 			e := map[string]any{"AliasName": a.name, "AliasArn": "arn:aws:kms:" + f.region + ":" + f.account + ":" + a.name,
 				"CreationDate": epoch(time.Unix(1600000000, 0)), "LastUpdatedDate": epoch(time.Unix(1600000000, 0))}
 			if a.target != "" {
@@ -532,10 +577,14 @@ func (f *fakeKMS) handle(op string, req map[string]any) (map[string]any, *kmsErr
 		if k.rotation == nil {
 			return nil, &kmsError{"UnsupportedOperationException", 400}
 		}
+		f.tick(k)
 		resp := map[string]any{"KeyId": k.meta["Arn"], "KeyRotationEnabled": k.rotation.enabled}
 		if k.rotation.enabled {
 			resp["RotationPeriodInDays"] = k.rotation.days
 			resp["NextRotationDate"] = epoch(k.rotation.next)
+		}
+		if k.pendingPolls > 0 {
+			resp["OnDemandRotationStartDate"] = epoch(k.onDemandStart)
 		}
 		return resp, nil
 
@@ -547,6 +596,10 @@ func (f *fakeKMS) handle(op string, req map[string]any) (map[string]any, *kmsErr
 		if k.rotation == nil {
 			return nil, &kmsError{"UnsupportedOperationException", 400}
 		}
+		f.tick(k)
+		if k.materials != nil {
+			return f.listMaterials(k, req)
+		}
 		start, end, next, perr := f.page(req, len(k.rotations))
 		if perr != nil {
 			return nil, perr
@@ -556,6 +609,9 @@ func (f *fakeKMS) handle(op string, req map[string]any) (map[string]any, *kmsErr
 			list = append(list, map[string]any{"KeyId": k.meta["KeyId"], "RotationDate": epoch(d), "RotationType": "AUTOMATIC"})
 		}
 		return paged(map[string]any{"Rotations": list}, next), nil
+
+	case "RotateKeyOnDemand", "GetKeyPolicy", "CreateKey", "UpdateAlias", "DisableKey":
+		return f.handleRotation(op, req)
 
 	case "ListResourceTags":
 		k, err := f.key(req)
@@ -617,4 +673,274 @@ func usable(k *fakeKey) *kmsError {
 		return &kmsError{"DisabledException", 400}
 	}
 	return &kmsError{"KMSInvalidStateException", 400}
+}
+
+// The rotation operations, written from the API reference pages recorded in
+// testdata/kms-api-shapes.json and the key state table of the AWS KMS Developer Guide ("Key
+// states of AWS KMS keys").
+
+// newID makes a key id in the format KMS uses. Called with f.mu held.
+func (f *fakeKMS) newID() string {
+	f.seq++
+	return fmt.Sprintf("5678cdef-%04x-4000-8000-%012x", f.seq, f.seq)
+}
+
+// newMaterialID makes a key material id (KMS's are 64 hex digits). Called with f.mu held.
+func (f *fakeKMS) newMaterialID() string {
+	f.seq++
+	sum := sha256.Sum256([]byte("material-" + strconv.Itoa(f.seq)))
+	return hex.EncodeToString(sum[:])
+}
+
+// defaultPolicy is the default key policy KMS attaches when CreateKey has none: the account
+// may do anything with the key through IAM.
+func (f *fakeKMS) defaultPolicy() string {
+	return `{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions",` +
+		`"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + f.account + `:root"},"Action":"kms:*","Resource":"*"}]}`
+}
+
+// tick moves a pending on-demand rotation of k one request closer to completion.
+func (f *fakeKMS) tick(k *fakeKey) {
+	if k.pendingPolls == 0 {
+		return
+	}
+	k.pendingPolls--
+	if k.pendingPolls == 0 {
+		f.completeRotation(k, "ON_DEMAND")
+	}
+}
+
+// completeRotation gives k new current key material.
+func (f *fakeKMS) completeRotation(k *fakeKey, kind string) {
+	now := time.Now()
+	if k.materials == nil {
+		k.rotations = append(k.rotations, now)
+	} else {
+		m := fakeMaterial{id: f.newMaterialID(), date: now, kind: kind}
+		k.materials = append(k.materials, m)
+		k.meta["CurrentKeyMaterialId"] = m.id
+	}
+	if kind == "ON_DEMAND" {
+		k.onDemand++
+	}
+}
+
+// listMaterials answers ListKeyRotations for a key whose materials are named: the completed
+// rotations, and the first material too when IncludeKeyMaterial is ALL_KEY_MATERIAL.
+func (f *fakeKMS) listMaterials(k *fakeKey, req map[string]any) (map[string]any, *kmsError) {
+	ms := k.materials[1:]
+	if req["IncludeKeyMaterial"] == "ALL_KEY_MATERIAL" {
+		ms = k.materials
+	}
+	start, end, next, err := f.page(req, len(ms))
+	if err != nil {
+		return nil, err
+	}
+	current := k.materials[len(k.materials)-1].id
+	list := []any{}
+	for _, m := range ms[start:end] {
+		e := map[string]any{"KeyId": k.meta["KeyId"], "KeyMaterialId": m.id, "KeyMaterialState": "NON_CURRENT"}
+		if m.id == current {
+			e["KeyMaterialState"] = "CURRENT"
+		}
+		if m.kind != "" {
+			e["RotationDate"] = epoch(m.date)
+			e["RotationType"] = m.kind
+		}
+		list = append(list, e)
+	}
+	return paged(map[string]any{"Rotations": list}, next), nil
+}
+
+// keyType is what UpdateAlias compares: symmetric, asymmetric or HMAC, and the key usage.
+func keyType(k *fakeKey) string {
+	spec, _ := k.meta["KeySpec"].(string)
+	kind := "asymmetric"
+	switch {
+	case spec == "SYMMETRIC_DEFAULT":
+		kind = "symmetric"
+	case strings.HasPrefix(spec, "HMAC_"):
+		kind = "hmac"
+	}
+	return kind + "/" + fmt.Sprint(k.meta["KeyUsage"])
+}
+
+func (f *fakeKMS) handleRotation(op string, req map[string]any) (map[string]any, *kmsError) {
+	switch op {
+	case "GetKeyPolicy":
+		k, err := f.key(req)
+		if err != nil {
+			return nil, err
+		}
+		if name, ok := req["PolicyName"]; ok && name != "default" {
+			return nil, &kmsError{"NotFoundException", 400}
+		}
+		policy := k.policy
+		if policy == "" {
+			policy = f.defaultPolicy()
+		}
+		return map[string]any{"Policy": policy, "PolicyName": "default"}, nil
+
+	case "CreateKey":
+		return f.createKey(req)
+
+	case "UpdateAlias":
+		name, _ := req["AliasName"].(string)
+		i := slices.IndexFunc(f.aliases, func(a fakeAlias) bool { return a.name == name })
+		if i < 0 {
+			return nil, &kmsError{"NotFoundException", 400}
+		}
+		target, err := f.key(map[string]any{"KeyId": req["TargetKeyId"]})
+		if err != nil {
+			return nil, err
+		}
+		switch target.meta["KeyState"] {
+		case "PendingDeletion", "PendingReplicaDeletion":
+			return nil, &kmsError{"KMSInvalidStateException", 400}
+		}
+		if cur, ok := f.keys[f.aliases[i].target]; ok && keyType(cur) != keyType(target) {
+			f.t.Errorf("fake kms: UpdateAlias %s from a %s key to a %s key, which KMS refuses", name, keyType(cur), keyType(target))
+			return nil, &kmsError{"ValidationException", 400}
+		}
+		f.aliases[i].target = target.meta["KeyId"].(string)
+		return map[string]any{}, nil
+
+	case "DisableKey":
+		k, err := f.key(req)
+		if err != nil {
+			return nil, err
+		}
+		switch k.meta["KeyState"] {
+		case "Enabled", "Disabled":
+			k.meta["KeyState"], k.meta["Enabled"] = "Disabled", false
+			return map[string]any{}, nil
+		}
+		return nil, &kmsError{"KMSInvalidStateException", 400}
+
+	case "RotateKeyOnDemand":
+		k, err := f.key(req)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case k.meta["KeyManager"] != "CUSTOMER", k.meta["KeySpec"] != "SYMMETRIC_DEFAULT", k.meta["Origin"] != "AWS_KMS", k.rotation == nil:
+			return nil, &kmsError{"UnsupportedOperationException", 400}
+		case k.meta["KeyState"] == "Disabled":
+			return nil, &kmsError{"DisabledException", 400}
+		case k.meta["KeyState"] != "Enabled":
+			return nil, &kmsError{"KMSInvalidStateException", 400}
+		case k.pendingPolls > 0:
+			return nil, &kmsError{"ConflictException", 400}
+		case k.onDemand >= 25:
+			return nil, &kmsError{"LimitExceededException", 400}
+		}
+		if f.rotationDelay > 0 {
+			k.pendingPolls, k.onDemandStart = f.rotationDelay, time.Now()
+		} else {
+			f.completeRotation(k, "ON_DEMAND")
+		}
+		return map[string]any{"KeyId": k.meta["Arn"]}, nil
+	}
+	return nil, &kmsError{"UnknownOperationException", 400}
+}
+
+// usages are the key usages KMS allows for each kind of key spec (CreateKey, KeyUsage).
+func usages(spec string) []string {
+	switch {
+	case spec == "SYMMETRIC_DEFAULT":
+		return []string{"ENCRYPT_DECRYPT"}
+	case strings.HasPrefix(spec, "HMAC_"):
+		return []string{"GENERATE_VERIFY_MAC"}
+	case strings.HasPrefix(spec, "RSA_"):
+		return []string{"ENCRYPT_DECRYPT", "SIGN_VERIFY"}
+	case strings.HasPrefix(spec, "ECC_NIST_P"):
+		return []string{"SIGN_VERIFY", "KEY_AGREEMENT"}
+	}
+	return nil
+}
+
+// createKey makes a key with fresh material. It supports the key specs the tests rotate.
+func (f *fakeKMS) createKey(req map[string]any) (map[string]any, *kmsError) {
+	spec, _ := req["KeySpec"].(string)
+	if spec == "" {
+		spec = "SYMMETRIC_DEFAULT"
+	}
+	use, _ := req["KeyUsage"].(string)
+	if use == "" && spec == "SYMMETRIC_DEFAULT" {
+		use = "ENCRYPT_DECRYPT"
+	}
+	if !slices.Contains(usages(spec), use) {
+		f.t.Errorf("fake kms: CreateKey %s with key usage %q, which KMS refuses", spec, use)
+		return nil, &kmsError{"ValidationException", 400}
+	}
+	if o, ok := req["Origin"]; ok && o != "AWS_KMS" {
+		return nil, &kmsError{"UnsupportedOperationException", 400} // the fake makes KMS material only
+	}
+	policy, _ := req["Policy"].(string)
+	if policy != "" && !json.Valid([]byte(policy)) {
+		return nil, &kmsError{"MalformedPolicyDocumentException", 400}
+	}
+	tags := map[string]string{}
+	if list, ok := req["Tags"].([]any); ok {
+		for _, t := range list {
+			m := t.(map[string]any)
+			key, value := m["TagKey"].(string), m["TagValue"].(string)
+			if _, dup := tags[key]; dup || strings.HasPrefix(key, "aws:") {
+				return nil, &kmsError{"TagException", 400}
+			}
+			tags[key] = value
+		}
+	}
+	if len(tags) > 50 {
+		return nil, &kmsError{"TagException", 400}
+	}
+	id := f.newID()
+	meta := map[string]any{"KeyId": id, "KeySpec": spec, "KeyUsage": use, "KeyState": "Enabled", "CreationDate": epoch(time.Now()),
+		"MultiRegion": req["MultiRegion"] == true}
+	if d, ok := req["Description"].(string); ok {
+		meta["Description"] = d
+	}
+	k := &fakeKey{meta: meta, tags: tags, policy: policy}
+	switch {
+	case spec == "SYMMETRIC_DEFAULT":
+		meta["EncryptionAlgorithms"] = []string{"SYMMETRIC_DEFAULT"}
+		k.rotation = &fakeRotation{}
+		k.materials = []fakeMaterial{{id: f.newMaterialID(), date: time.Now()}}
+		meta["CurrentKeyMaterialId"] = k.materials[0].id
+	case strings.HasPrefix(spec, "HMAC_"):
+		bits, _ := strconv.Atoi(strings.TrimPrefix(spec, "HMAC_"))
+		k.macKey = make([]byte, bits/8)
+		if _, err := rand.Read(k.macKey); err != nil {
+			f.t.Errorf("fake kms: %v", err)
+		}
+		meta["MacAlgorithms"] = []string{"HMAC_SHA_" + strconv.Itoa(bits)}
+	case strings.HasPrefix(spec, "ECC_NIST_P"):
+		curves := map[string]elliptic.Curve{"ECC_NIST_P256": elliptic.P256(), "ECC_NIST_P384": elliptic.P384(), "ECC_NIST_P521": elliptic.P521()}
+		priv, err := ecdsa.GenerateKey(curves[spec], rand.Reader)
+		if err != nil {
+			f.t.Errorf("fake kms: %v", err)
+			return nil, &kmsError{"KMSInternalException", 500}
+		}
+		k.public, _ = x509.MarshalPKIXPublicKey(&priv.PublicKey)
+		if use == "SIGN_VERIFY" {
+			meta["SigningAlgorithms"] = []string{"ECDSA_SHA_" + map[string]string{"ECC_NIST_P256": "256", "ECC_NIST_P384": "384", "ECC_NIST_P521": "512"}[spec]}
+		} else {
+			meta["KeyAgreementAlgorithms"] = []string{"ECDH"}
+		}
+	case strings.HasPrefix(spec, "RSA_"):
+		bits, _ := strconv.Atoi(strings.TrimPrefix(spec, "RSA_"))
+		priv, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			f.t.Errorf("fake kms: %v", err)
+			return nil, &kmsError{"KMSInternalException", 500}
+		}
+		k.public, _ = x509.MarshalPKIXPublicKey(&priv.PublicKey)
+		if use == "SIGN_VERIFY" {
+			meta["SigningAlgorithms"] = []string{"RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"}
+		} else {
+			meta["EncryptionAlgorithms"] = []string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"}
+		}
+	}
+	f.add(k)
+	return map[string]any{"KeyMetadata": meta}, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -109,7 +111,7 @@ func (inv *Inventory) describeAll(ctx context.Context, entries []types.KeyListEn
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
-		key  hsmcheck.Key
+		keys []hsmcheck.Key
 		skip bool
 	}
 	results := make([]result, len(entries))
@@ -133,12 +135,12 @@ func (inv *Inventory) describeAll(ctx context.Context, entries []types.KeyListEn
 				return
 			}
 			defer func() { <-sem }()
-			k, skip, err := inv.describe(ctx, e, aliases[*e.KeyId], aliasesDenied)
+			ks, skip, err := inv.describe(ctx, e, aliases[*e.KeyId], aliasesDenied)
 			if err != nil {
 				once.Do(func() { firstErr = err; cancel() })
 				return
 			}
-			results[i] = result{k, skip}
+			results[i] = result{ks, skip}
 		}()
 	}
 	wg.Wait()
@@ -151,7 +153,7 @@ func (inv *Inventory) describeAll(ctx context.Context, entries []types.KeyListEn
 	keys := make([]hsmcheck.Key, 0, len(results))
 	for _, r := range results {
 		if !r.skip {
-			keys = append(keys, r.key)
+			keys = append(keys, r.keys...)
 		}
 	}
 	return keys, nil
@@ -161,13 +163,19 @@ func (inv *Inventory) describeAll(ctx context.Context, entries []types.KeyListEn
 type keyInfo struct {
 	k      hsmcheck.Key
 	denied []string
+	// rotations are the completed rotations ListKeyRotations listed; rotationsListed says
+	// whether it answered at all.
+	rotations       []types.RotationsListEntry
+	rotationsListed bool
 }
 
 func (ki *keyInfo) deny(op string) { ki.denied = append(ki.denied, op) }
 
-// describe fetches one key's facts. It returns skip for a key deleted since ListKeys, and an
-// error only for failures that are neither refusals nor the key's own state.
-func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliases []string, aliasesDenied bool) (hsmcheck.Key, bool, error) {
+// describe fetches one key's facts: the key, and the earlier key materials of a symmetric key
+// that was rotated, as old versions (see materialVersions). It returns skip for a key deleted
+// since ListKeys, and an error only for failures that are neither refusals nor the key's own
+// state.
+func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliases []string, aliasesDenied bool) ([]hsmcheck.Key, bool, error) {
 	id := *e.KeyId
 	ki := &keyInfo{k: hsmcheck.Key{ID: id, State: hsmcheck.Unknown, Class: hsmcheck.Secret, Meta: map[string]string{}}}
 	k := &ki.k
@@ -188,13 +196,13 @@ func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliase
 	case err == nil && out.KeyMetadata != nil:
 		md = out.KeyMetadata
 	case err == nil:
-		return hsmcheck.Key{}, false, fmt.Errorf("describing key %q in %s: empty KeyMetadata", id, inv.name)
+		return nil, false, fmt.Errorf("describing key %q in %s: empty KeyMetadata", id, inv.name)
 	case hasCode(err, "NotFoundException"):
-		return hsmcheck.Key{}, true, nil
+		return nil, true, nil
 	case isAuth(err) && ctx.Err() == nil:
 		ki.deny("DescribeKey")
 	default:
-		return hsmcheck.Key{}, false, inv.keyErr(ctx, "describing", id, err)
+		return nil, false, inv.keyErr(ctx, "describing", id, err)
 	}
 
 	spec := ""
@@ -208,15 +216,15 @@ func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliase
 		// Without DescribeKey the key spec is unknown; GetPublicKey tells an asymmetric key
 		// apart and gives the one fact a leak can match, so try it.
 		if err := inv.publicKey(ctx, ki, true); err != nil {
-			return hsmcheck.Key{}, false, err
+			return nil, false, err
 		}
 	case k.Class == hsmcheck.Private:
 		if err := inv.publicKey(ctx, ki, false); err != nil {
-			return hsmcheck.Key{}, false, err
+			return nil, false, err
 		}
 	case spec == string(types.KeySpecSymmetricDefault):
 		if err := inv.rotation(ctx, ki, md.KeyManager == types.KeyManagerTypeCustomer); err != nil {
-			return hsmcheck.Key{}, false, err
+			return nil, false, err
 		}
 	}
 
@@ -228,7 +236,7 @@ func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliase
 	default:
 		s, err := inv.scopeTag(ctx, ki)
 		if err != nil {
-			return hsmcheck.Key{}, false, err
+			return nil, false, err
 		}
 		k.Scope = s
 	}
@@ -236,7 +244,10 @@ func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliase
 	if len(ki.denied) > 0 {
 		k.Meta["denied"] = strings.Join(ki.denied, ",")
 	}
-	return *k, false, nil
+	if ki.rotationsListed && k.Meta["key_material_id"] != "" {
+		return materialVersions(*k, ki.rotations), false, nil
+	}
+	return []hsmcheck.Key{*k}, false, nil
 }
 
 // keyErr wraps a per-key failure.
@@ -284,6 +295,9 @@ func applyMetadata(k *hsmcheck.Key, md *types.KeyMetadata, region string) {
 	}
 	if md.CustomKeyStoreId != nil {
 		k.Meta["custom_key_store"] = *md.CustomKeyStoreId
+	}
+	if md.CurrentKeyMaterialId != nil && *md.CurrentKeyMaterialId != "" {
+		k.Meta["key_material_id"] = *md.CurrentKeyMaterialId
 	}
 }
 
@@ -369,8 +383,57 @@ func (inv *Inventory) rotation(ctx context.Context, ki *keyInfo, customer bool) 
 				k.LastRotated = r.RotationDate.UTC()
 			}
 		}
+		ki.rotations = append(ki.rotations, page.Rotations...)
 	}
+	ki.rotationsListed = true
 	return nil
+}
+
+// materialVersions lists a symmetric key whose endpoint names key materials (DescribeKey's
+// CurrentKeyMaterialId, ListKeyRotations' KeyMaterialId) as one Key per key material: version 1
+// is the material the key was created with, each completed rotation adds the next, and the
+// current material is the highest version and carries the key's state. The earlier materials
+// are old-version entries: KMS keeps them to decrypt what they encrypted but never encrypts
+// with them again, which is what a rotation re-check looks for. An endpoint that names no
+// materials (LocalStack, local-kms and KMS before key material ids) gets the single unversioned
+// entry it always had.
+func materialVersions(k hsmcheck.Key, rotations []types.RotationsListEntry) []hsmcheck.Key {
+	var done []types.RotationsListEntry
+	for _, r := range rotations {
+		switch {
+		case r.KeyMaterialState == types.KeyMaterialStatePendingRotation ||
+			r.KeyMaterialState == types.KeyMaterialStatePendingMultiRegionImportAndRotation:
+			// Imported material waiting for its rotation is not in use yet.
+			continue
+		case r.KeyMaterialId == nil || r.RotationDate == nil:
+			return []hsmcheck.Key{k}
+		}
+		done = append(done, r)
+	}
+	sort.SliceStable(done, func(a, b int) bool { return done[a].RotationDate.Before(*done[b].RotationDate) })
+	out := make([]hsmcheck.Key, 0, len(done)+1)
+	k.Version = len(done) + 1
+	out = append(out, k)
+	for v := 1; v <= len(done); v++ {
+		old := k
+		old.Version = v
+		old.Usage = slices.Clone(k.Usage)
+		old.Meta = maps.Clone(k.Meta)
+		delete(old.Meta, "key_material_id")
+		if k.State != hsmcheck.PendingDeletion {
+			old.State = hsmcheck.OldVersion
+		}
+		if v > 1 {
+			r := done[v-2]
+			old.Created = r.RotationDate.UTC()
+			old.Meta["key_material_id"] = *r.KeyMaterialId
+			if r.RotationType != "" {
+				old.Meta["rotation_type"] = string(r.RotationType)
+			}
+		}
+		out = append(out, old)
+	}
+	return out
 }
 
 // scopeTag returns the value of the first scope tag the key carries, else the region.
