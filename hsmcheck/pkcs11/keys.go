@@ -295,8 +295,26 @@ func (inv *Inventory) wrap(what string, err error) error {
 // keys turns objects into Keys: secret keys first, then key pairs, then lone public keys, each
 // in the token's order.
 func (inv *Inventory) keys(objs []*object, now time.Time) []hsmcheck.Key {
-	y, m, d := now.UTC().Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	today := utcDay(now)
+	var out []hsmcheck.Key
+	for _, g := range groups(objs) {
+		out = append(out, inv.key(g, today))
+	}
+	return out
+}
+
+func utcDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// group is the objects one Key stands for: a secret key (main), a private key (main) and its
+// public object (pub, nil when the token has none), or a lone public key (pub, main nil).
+type group struct{ main, pub *object }
+
+// groups sorts objects into Keys: secret keys first, then key pairs, then lone public keys, each
+// in the token's order.
+func groups(objs []*object) []group {
 	publics := map[string][]*object{}
 	for _, o := range objs {
 		if o.class == p11.CKO_PUBLIC_KEY && o.match() != "" {
@@ -304,10 +322,10 @@ func (inv *Inventory) keys(objs []*object, now time.Time) []hsmcheck.Key {
 		}
 	}
 	used := map[*object]bool{}
-	var out []hsmcheck.Key
+	var out []group
 	for _, o := range objs {
 		if o.class == p11.CKO_SECRET_KEY {
-			out = append(out, inv.secretKey(o, today))
+			out = append(out, group{main: o})
 		}
 	}
 	for _, o := range objs {
@@ -327,14 +345,22 @@ func (inv *Inventory) keys(objs []*object, now time.Time) []hsmcheck.Key {
 			used[p] = true
 			break
 		}
-		out = append(out, inv.pairKey(o, pub, today))
+		out = append(out, group{main: o, pub: pub})
 	}
 	for _, o := range objs {
 		if o.class == p11.CKO_PUBLIC_KEY && !used[o] {
-			out = append(out, inv.pairKey(nil, o, today))
+			out = append(out, group{pub: o})
 		}
 	}
 	return out
+}
+
+// key makes the Key of g as of today.
+func (inv *Inventory) key(g group, today time.Time) hsmcheck.Key {
+	if g.main != nil && g.main.class == p11.CKO_SECRET_KEY {
+		return inv.secretKey(g.main, today)
+	}
+	return inv.pairKey(g.main, g.pub, today)
 }
 
 func (inv *Inventory) base(o *object) hsmcheck.Key {

@@ -11,7 +11,8 @@
 // object through softhsm2-util; CreateAES and CreateGenericSecret create secret keys with a known
 // value. Deactivate, Disable and SetDates change a key's life-cycle attributes. SoftHSM 2.6
 // lets every one of them be changed after creation; flags an object's class lacks (CKA_SIGN on a
-// public key) are skipped.
+// public key) are skipped. Session runs a function in a logged-in read-write session for anything
+// else: objects with a template of the test's own, reading attributes back, operations with a key.
 //
 // SoftHSM reads SOFTHSM2_CONF and finds its tokens only at C_Initialize. The helper shares the
 // module with the backend in the same process: each helper call initialises the module only if

@@ -172,6 +172,15 @@ func (tk *Token) UsePINEnv(t testing.TB) {
 	t.Setenv(PINEnv, tk.PIN)
 }
 
+// Session runs f in a read-write session logged in as the user, for what the other helpers do
+// not cover: objects with templates of the test's own, reading attributes back, or operating
+// with a key. It works while a pkcs11 Inventory on the token is open, sharing its module and
+// login.
+func (tk *Token) Session(t testing.TB, f func(c *p11.Ctx, sh p11.SessionHandle)) {
+	t.Helper()
+	tk.with(t, f)
+}
+
 // with runs f in a read-write session logged in as the user. It initialises the module only if
 // nothing in the process holds it, and then finalizes it again before returning, so that the
 // next test's SOFTHSM2_CONF is read.
