@@ -45,6 +45,18 @@
 // deactivated; with all its usage flags cleared it reads as disabled. Attributes a token
 // fails to read are named in Meta["unreadable"] and do not stop the listing.
 //
+// # Rotation
+//
+// Inventory is an hsmcheck.Rotator. generate-replacement makes a key (or key pair) with the old
+// one's template, CKA_TOKEN, CKA_PRIVATE and CKA_SENSITIVE true and CKA_EXTRACTABLE false, under
+// a versioned label and a CKA_ID chosen when planning, so that a resumed run finds it instead of
+// generating a second. retire-old sets CKA_END_DATE to the planned day and clears CKA_SIGN,
+// CKA_SIGN_RECOVER, CKA_ENCRYPT, CKA_WRAP and CKA_DERIVE, one attribute at a time, on every
+// object with the old CKA_ID, keeping verify, decrypt and unwrap; what the token refuses is
+// reported in the step's outcome. Nothing is ever destroyed. On SoftHSM 2.6 a CKA_PRIVATE secret
+// key, or an imported private key without a public object, that keeps decrypt still lists as
+// unknown afterwards (the end date cannot be read back), and the re-check says so.
+//
 // # Modules
 //
 // A PKCS#11 library has one state per process. The backend shares each module with every other

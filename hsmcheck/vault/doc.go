@@ -14,6 +14,12 @@
 // transit for HMAC-SHA256 of fresh random bytes under one version, and keywarden recomputes it
 // locally. Other key types cannot, because transit HMACs them with a separate key.
 //
+// Inventory is an hsmcheck.Rotator: rotate makes version N+1 the latest, then
+// set-min-encryption-version raises min_encryption_version to N+1 so that no caller can pick an
+// older version for new encryption or signing. min_decryption_version is never changed and
+// nothing is trimmed or deleted. The rotate request goes through a client without retries: a
+// retried rotate whose first answer was lost would make two versions.
+//
 // The connection is always HTTPS with certificate verification; ca= names the CA file that
 // signed the server's certificate. The token comes from VAULT_TOKEN or BAO_TOKEN, or from the
 // file token-file= names, and never from the URI. The client is configured only from the URI:
