@@ -47,17 +47,10 @@ func (f *inventoryFlags) specs(configPath string) ([]hsmcheck.Spec, hsmcheck.Pol
 	return all.Specs(all.Options{ConfigPath: configPath, URIs: f.uris, KMSEndpoint: f.kmsEndpoint})
 }
 
-// crossCheck marks every finding live, retired or unknown against the inventories. Backends that
+// crossCheckOpen marks every finding live, retired or unknown against the inventories and
+// leaves them open for the caller (to rotate what it found) until it calls done. Backends that
 // cannot be reached are reported through warn and recorded as skipped; an error means the
 // inventory configuration itself is wrong.
-func crossCheck(ctx context.Context, f *inventoryFlags, configPath string, res *scanner.Result, warn func(error)) error {
-	_, done, err := crossCheckOpen(ctx, f, configPath, res, warn)
-	done()
-	return err
-}
-
-// crossCheckOpen is crossCheck that leaves the inventories open for the caller (to rotate what
-// it found), until it calls done.
 func crossCheckOpen(ctx context.Context, f *inventoryFlags, configPath string, res *scanner.Result, warn func(error)) ([]*hsmcheck.Loaded, func(), error) {
 	specs, _, err := f.specs(configPath)
 	if err != nil || len(specs) == 0 || len(res.Findings) == 0 {

@@ -29,7 +29,6 @@ type checkedKey struct {
 	// was checked.
 	Exposure *hsmcheck.Exposure `json:"exposure,omitempty"`
 	rsaN     *big.Int           // for the shared-prime check across files
-	finding  *scanner.Finding   // for SARIF
 }
 
 // weak reports whether k has a weakness beyond being a private key in the clear.
