@@ -29,4 +29,14 @@
 // is listed with state unknown, which hsmcheck treats as live, so that a match against it is
 // reported rather than lost; its class comes from GetPublicKey when that is allowed and is
 // otherwise secret, the KMS default key spec.
+//
+// Inventory is an hsmcheck.Rotator (see rotate.go for the steps and the IAM policy rotation
+// adds). Two listing facts come from it. A symmetric key rotated on demand is listed once per
+// key material, the current one active and earlier ones old-version. A disabled or
+// pending-deletion asymmetric key, which GetPublicKey refuses, takes its SPKI fingerprint from
+// the SPKITag tag rotation set before disabling it (Meta["spki_from"] = "tag", or
+// Meta["spki_tag_error"] when the tag is malformed), so that a later scan still reports the leak
+// as retired; the tags of such a key are read even when a scope is set. The tag is trusted only
+// for keys KMS reports as not live: a forged one can turn unknown into retired, never hide a
+// live match.
 package awskms

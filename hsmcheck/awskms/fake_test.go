@@ -610,7 +610,7 @@ func (f *fakeKMS) handle(op string, req map[string]any) (map[string]any, *kmsErr
 		}
 		return paged(map[string]any{"Rotations": list}, next), nil
 
-	case "RotateKeyOnDemand", "GetKeyPolicy", "CreateKey", "UpdateAlias", "DisableKey":
+	case "RotateKeyOnDemand", "GetKeyPolicy", "CreateKey", "UpdateAlias", "DisableKey", "TagResource":
 		return f.handleRotation(op, req)
 
 	case "ListResourceTags":
@@ -816,6 +816,43 @@ func (f *fakeKMS) handleRotation(op string, req map[string]any) (map[string]any,
 			return map[string]any{}, nil
 		}
 		return nil, &kmsError{"KMSInvalidStateException", 400}
+
+	case "TagResource":
+		k, err := f.key(req)
+		if err != nil {
+			return nil, err
+		}
+		switch k.meta["KeyState"] {
+		case "PendingDeletion", "PendingReplicaDeletion":
+			// The fake's reading of the key state table; the tests only rely on a refusal here
+			// being survivable.
+			return nil, &kmsError{"KMSInvalidStateException", 400}
+		}
+		add := map[string]string{}
+		for _, t := range req["Tags"].([]any) {
+			m := t.(map[string]any)
+			key, value := m["TagKey"].(string), m["TagValue"].(string)
+			if _, dup := add[key]; dup || strings.HasPrefix(key, "aws:") {
+				return nil, &kmsError{"TagException", 400}
+			}
+			add[key] = value
+		}
+		n := len(k.tags)
+		for key := range add {
+			if _, ok := k.tags[key]; !ok {
+				n++
+			}
+		}
+		if n > 50 {
+			return nil, &kmsError{"LimitExceededException", 400}
+		}
+		if k.tags == nil {
+			k.tags = map[string]string{}
+		}
+		for key, value := range add {
+			k.tags[key] = value // an existing tag key gets the new value
+		}
+		return map[string]any{}, nil
 
 	case "RotateKeyOnDemand":
 		k, err := f.key(req)

@@ -2,6 +2,8 @@ package awskms
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -167,6 +169,10 @@ type keyInfo struct {
 	// whether it answered at all.
 	rotations       []types.RotationsListEntry
 	rotationsListed bool
+	// tags are the key's tags, read at most once (keyTagsOnce) for both the fingerprint tag and
+	// the scope tag; nil when they could not be read.
+	tags     map[string]string
+	tagsRead bool
 }
 
 func (ki *keyInfo) deny(op string) { ki.denied = append(ki.denied, op) }
@@ -220,6 +226,9 @@ func (inv *Inventory) describe(ctx context.Context, e types.KeyListEntry, aliase
 		}
 	case k.Class == hsmcheck.Private:
 		if err := inv.publicKey(ctx, ki, false); err != nil {
+			return nil, false, err
+		}
+		if err := inv.spkiFromTag(ctx, ki, md); err != nil {
 			return nil, false, err
 		}
 	case spec == string(types.KeySpecSymmetricDefault):
@@ -436,27 +445,71 @@ func materialVersions(k hsmcheck.Key, rotations []types.RotationsListEntry) []hs
 	return out
 }
 
+// keyTagsOnce reads the key's tags the first time it is called and returns them every time;
+// nil when ListResourceTags was refused (noted in denied) or the key's state has no tags to
+// read.
+func (inv *Inventory) keyTagsOnce(ctx context.Context, ki *keyInfo) (map[string]string, error) {
+	if ki.tagsRead {
+		return ki.tags, nil
+	}
+	tags, err := inv.keyTags(ctx, ki.k.ID)
+	switch {
+	case err == nil:
+	case isAuth(err) && ctx.Err() == nil:
+		ki.deny("ListResourceTags")
+	case hasCode(err, "NotFoundException", "KMSInvalidStateException"):
+	default:
+		return nil, inv.keyErr(ctx, "listing tags of", ki.k.ID, err)
+	}
+	ki.tags, ki.tagsRead = tags, true
+	return tags, nil
+}
+
+// spkiFromTag gives a disabled or pending-deletion asymmetric key the fingerprint that its
+// SPKITag records, when GetPublicKey gave none: KMS refuses GetPublicKey for a key in those
+// states, and disable-old-key tags a key with its fingerprint before disabling it, so that a
+// scan after the rotation still matches the leaked private key and calls it retired, not
+// unknown.
+//
+// Anyone allowed kms:TagResource on the key can write any value into the tag, so the tag is
+// trusted only where a forged one cannot hurt: for a key that DescribeKey itself reports
+// Disabled or PendingDeletion, which are not live states. A forged value can then at most make
+// a leaked key that matches it "retired" (matched, out of use) instead of "unknown"; it never
+// makes a match live, and it cannot hide a live one, because a live key's fingerprint always
+// comes from GetPublicKey and Check reports live when any match is live. A key whose state is
+// unknown (DescribeKey refused) counts as live, so its tag is never read for this. A wrong
+// value on the real old key only loses the retired match, as if there were no tag.
+func (inv *Inventory) spkiFromTag(ctx context.Context, ki *keyInfo, md *types.KeyMetadata) error {
+	k := &ki.k
+	if k.HasSPKI() || k.Meta["public_key_error"] != "" || md.KeyManager != types.KeyManagerTypeCustomer {
+		return nil
+	}
+	if k.State != hsmcheck.Disabled && k.State != hsmcheck.PendingDeletion {
+		return nil
+	}
+	tags, err := inv.keyTagsOnce(ctx, ki)
+	if err != nil {
+		return err
+	}
+	v, ok := tags[SPKITag]
+	if !ok {
+		return nil
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != sha256.Size {
+		k.Meta["spki_tag_error"] = SPKITag + " is not 64 hex digits"
+		return nil
+	}
+	copy(k.SPKIHash[:], b)
+	k.Meta["spki_from"] = "tag"
+	return nil
+}
+
 // scopeTag returns the value of the first scope tag the key carries, else the region.
 func (inv *Inventory) scopeTag(ctx context.Context, ki *keyInfo) (string, error) {
-	tags := map[string]string{}
-	pages := kms.NewListResourceTagsPaginator(inv.client, &kms.ListResourceTagsInput{KeyId: aws.String(ki.k.ID), Limit: aws.Int32(50)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		switch {
-		case err == nil:
-		case isAuth(err) && ctx.Err() == nil:
-			ki.deny("ListResourceTags")
-			return inv.region, nil
-		case hasCode(err, "NotFoundException", "KMSInvalidStateException"):
-			return inv.region, nil
-		default:
-			return "", inv.keyErr(ctx, "listing tags of", ki.k.ID, err)
-		}
-		for _, t := range page.Tags {
-			if t.TagKey != nil && t.TagValue != nil {
-				tags[*t.TagKey] = *t.TagValue
-			}
-		}
+	tags, err := inv.keyTagsOnce(ctx, ki)
+	if err != nil {
+		return "", err
 	}
 	for _, name := range inv.scopeTags {
 		if v := strings.TrimSpace(tags[name]); v != "" {

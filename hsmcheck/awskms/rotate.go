@@ -24,15 +24,22 @@ package awskms
 // client token, so create-replacement first looks for a key carrying the plan's tag (ListKeys
 // and ListResourceTags) and creates one only when there is none.
 //
+// KMS refuses GetPublicKey on a disabled key, so once disabled an asymmetric key could no longer
+// be fingerprinted, and a later scan would call its leaked private key unknown instead of
+// retired. disable-old-key therefore first tags the old key SPKITag=<its fingerprint> (TagResource
+// overwrites a tag of the same key, so doing it again is harmless, and a resumed run that finds
+// the key disabled already tags it too); Keys reads the tag back for disabled keys only.
+//
 // The least IAM policy for rotation adds to the listing policy (see the package doc)
-// kms:RotateKeyOnDemand for symmetric keys, and kms:GetKeyPolicy, kms:CreateKey,
-// kms:TagResource, kms:UpdateAlias (on the alias and on both keys) and kms:DisableKey for the
-// others.
+// kms:RotateKeyOnDemand for symmetric keys, and for the others kms:GetKeyPolicy, kms:CreateKey,
+// kms:TagResource (on the replacement, for the tags CreateKey gives it, and on the old key, for
+// its fingerprint tag), kms:UpdateAlias (on the alias and on both keys) and kms:DisableKey.
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -44,6 +51,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/keywarden/keywarden/hsmcheck"
 )
@@ -56,6 +64,11 @@ const (
 	RotationIDTag = "keywarden:rotation-id" // the plan's ID
 	ReplacesTag   = "keywarden:replaces"    // the key id of the key it replaces
 )
+
+// SPKITag is the tag disable-old-key puts on an asymmetric key before disabling it: the SHA-256
+// of its SubjectPublicKeyInfo in 64 lower-case hex digits, which Keys takes as the fingerprint
+// of a disabled key because KMS no longer gives its public key.
+const SPKITag = "keywarden:spki-sha256"
 
 // Step names; the journal records them.
 const (
@@ -513,18 +526,53 @@ func (inv *Inventory) disableOld(ctx context.Context, p *hsmcheck.Plan) (string,
 		return "", inv.stepErr(ctx, "describing key", old, err)
 	}
 	switch omd.KeyState {
-	case types.KeyStateDisabled:
-		return fmt.Sprintf("%s was already disabled; %s is in use", old, newID), nil
-	case types.KeyStatePendingDeletion, types.KeyStatePendingReplicaDeletion:
-		return fmt.Sprintf("%s is pending deletion, scheduled outside keywarden, and was left as it is (CancelKeyDeletion keeps it); %s is in use", old, newID), nil
-	case types.KeyStateEnabled:
+	case types.KeyStateDisabled, types.KeyStatePendingDeletion, types.KeyStatePendingReplicaDeletion, types.KeyStateEnabled:
 	default:
 		return "", fmt.Errorf("rotation %s: %s is %s, which KMS cannot disable; resume once it is enabled or disabled", p.ID, old, omd.KeyState)
+	}
+	// The fingerprint goes on first: once the key is disabled nothing can read it again.
+	tagged, err := inv.tagFingerprint(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	switch omd.KeyState {
+	case types.KeyStateDisabled:
+		return fmt.Sprintf("%s was already disabled%s; %s is in use", old, tagged, newID), nil
+	case types.KeyStatePendingDeletion, types.KeyStatePendingReplicaDeletion:
+		return fmt.Sprintf("%s is pending deletion, scheduled outside keywarden, and was left as it is (CancelKeyDeletion keeps it)%s; %s is in use", old, tagged, newID), nil
 	}
 	if _, err := inv.client.DisableKey(ctx, &kms.DisableKeyInput{KeyId: aws.String(old)}); err != nil {
 		return "", inv.stepErr(ctx, "disabling key", old, err)
 	}
-	return fmt.Sprintf("disabled %s: KMS refuses it for every operation until EnableKey, and it is not scheduled for deletion; %s is in use", old, newID), nil
+	return fmt.Sprintf("disabled %s: KMS refuses it for every operation until EnableKey, and it is not scheduled for deletion%s; %s is in use", old, tagged, newID), nil
+}
+
+// tagFingerprint tags the old key with its SPKI fingerprint, as listed when the rotation was
+// planned, and returns a clause for the outcome. A key without one (HMAC keys; an asymmetric key
+// whose GetPublicKey was refused) is left untagged. A refused permission fails the step, so
+// that the grant can be fixed and the step resumed before the key is disabled; a tag KMS will
+// not take (the key's 50 tags are used up, or a key pending deletion) does not stop the old key
+// from being taken out of use, and the outcome says what a later scan will show.
+func (inv *Inventory) tagFingerprint(ctx context.Context, p *hsmcheck.Plan) (string, error) {
+	old := p.Key.ID
+	if !p.Key.HasSPKI() {
+		if p.Key.Class == hsmcheck.Private {
+			return "; its public key was not read when planned, so no fingerprint was recorded and a later scan reports its leaked private key unknown, not retired", nil
+		}
+		return "", nil
+	}
+	fp := hex.EncodeToString(p.Key.SPKIHash[:])
+	_, err := inv.client.TagResource(ctx, &kms.TagResourceInput{
+		KeyId: aws.String(old),
+		Tags:  []types.Tag{{TagKey: aws.String(SPKITag), TagValue: aws.String(fp)}},
+	})
+	switch {
+	case err == nil:
+		return fmt.Sprintf("; tagged %s=%s so that scans still recognise its leaked private key as retired", SPKITag, short(fp)), nil
+	case ctx.Err() == nil && hasCode(err, "LimitExceededException", "TagException", "KMSInvalidStateException"):
+		return fmt.Sprintf("; KMS refused its fingerprint tag %s (%s), so a later scan reports its leaked private key unknown, not retired", SPKITag, errorCode(err)), nil
+	}
+	return "", inv.stepErr(ctx, "tagging key", old, err)
 }
 
 // credentials resolves the SDK's credentials first, as Keys does, to tell missing credentials
@@ -720,7 +768,16 @@ func splitList(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// short abbreviates a key material id (64 hex digits) for messages.
+// errorCode is the AWS error code err carries, else its text.
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return err.Error()
+}
+
+// short abbreviates a key material id or a fingerprint (64 hex digits) for messages.
 func short(id string) string {
 	if len(id) > 12 {
 		return id[:12] + "…"

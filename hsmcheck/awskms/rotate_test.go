@@ -10,7 +10,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keywarden/keywarden/hsmcheck"
+	"github.com/keywarden/keywarden/hsmcheck/inventorytest"
 	"github.com/keywarden/keywarden/hsmcheck/rotatetest"
 )
 
@@ -48,7 +51,7 @@ var readOps = []string{"ListKeys", "ListAliases", "DescribeKey", "GetPublicKey",
 
 // rotationOps are every operation a rotation may ask for: reads, and the four that change
 // something. Anything else, ScheduleKeyDeletion above all, is a bug.
-var rotationOps = append(slices.Clone(readOps), "CreateKey", "UpdateAlias", "DisableKey", "RotateKeyOnDemand")
+var rotationOps = append(slices.Clone(readOps), "CreateKey", "UpdateAlias", "TagResource", "DisableKey", "RotateKeyOnDemand")
 
 // testPolicy is the key policy the test keys carry, so that its copy can be recognised.
 func testPolicy(f *fakeKMS, id string) string {
@@ -200,8 +203,11 @@ func TestContractRotatorSuite(t *testing.T) {
 
 			allowed := slices.DeleteFunc(slices.Clone(rotationOps), func(op string) bool {
 				// Each kind of key is rotated one way only.
-				if tc.kind.spec == "SYMMETRIC_DEFAULT" {
-					return op == "CreateKey" || op == "UpdateAlias" || op == "DisableKey"
+				switch {
+				case tc.kind.spec == "SYMMETRIC_DEFAULT":
+					return op == "CreateKey" || op == "UpdateAlias" || op == "TagResource" || op == "DisableKey"
+				case tc.kind.spec == "HMAC_256":
+					return op == "RotateKeyOnDemand" || op == "TagResource" // no fingerprint to record
 				}
 				return op == "RotateKeyOnDemand"
 			})
@@ -443,6 +449,7 @@ func TestContractRotatePermissionDenied(t *testing.T) {
 		step int
 	}{
 		{name: "DisableKey refused after the replacement came into use", kind: kindECC, deny: "DisableKey", step: 2},
+		{name: "TagResource refused before the old key is disabled", kind: kindECC, deny: "TagResource", step: 2},
 		{name: "UpdateAlias refused", kind: kindHMAC, deny: "UpdateAlias", step: 1},
 		{name: "CreateKey refused", kind: kindECC, deny: "CreateKey", step: 0},
 		{name: "RotateKeyOnDemand refused", kind: kindSymmetric, deny: "RotateKeyOnDemand", step: 0},
@@ -484,7 +491,7 @@ func TestContractRotatePermissionDenied(t *testing.T) {
 			if pr.Next != tc.step || !strings.Contains(pr.Failed, tc.deny) || pr.Complete {
 				t.Errorf("journal says %q, want step %d failed naming %s", pr.Where(), tc.step+1, tc.deny)
 			}
-			if tc.deny == "DisableKey" {
+			if tc.deny == "DisableKey" || tc.deny == "TagResource" {
 				// The replacement came into use first: the refusal leaves it serving the alias, and
 				// the old key whole.
 				newID := pr.Plan.State[hsmcheck.StateNewID]
@@ -521,6 +528,11 @@ func TestContractRotatePermissionDenied(t *testing.T) {
 			}
 			if after := len(list(t, inv2)); after != before+1 {
 				t.Errorf("%d keys after the rotation, want %d", after, before+1)
+			}
+			if tc.kind.spec == "ECC_NIST_P256" {
+				if got := listed(t, inv2, id, 0); got.State != hsmcheck.Disabled || got.SPKIHash != pr.Plan.Key.SPKIHash {
+					t.Errorf("old key after resume: %s with fingerprint %x, want disabled with %x", got.State, got.SPKIHash, pr.Plan.Key.SPKIHash)
+				}
 			}
 			if tc.kind.spec == "SYMMETRIC_DEFAULT" {
 				if n := len(f.callsOf("CreateKey")); n != 0 {
@@ -741,4 +753,301 @@ func TestContractReplacementCopiesKey(t *testing.T) {
 			t.Errorf("step %d outcome %q does not say %q", i, out, want)
 		}
 	}
+}
+
+// TestContractRotatedKeyIsRetired checks what issue #8 asks of a re-check: after the rotation of
+// an asymmetric key the old fingerprint is retired. KMS refuses GetPublicKey on the disabled
+// key, so only the fingerprint tag disable-old-key wrote keeps it matched.
+func TestContractRotatedKeyIsRetired(t *testing.T) {
+	f, uri := rotationSetup(t)
+	ctx := context.Background()
+	id := addKey(t, f, kindECC, "AWS_KMS")
+	inv := open(t, uri)
+	old := listed(t, inv, id, 0)
+	if !old.HasSPKI() || old.State != hsmcheck.Active {
+		t.Fatalf("old key listed %s without a fingerprint: %+v", old.State, old)
+	}
+	p, err := rotatorOf(t, inv).PlanRotation(ctx, old, hsmcheck.ReasonCompromise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := hsmcheck.CreateJournal(t.TempDir(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := hsmcheck.Run(ctx, rotatorOf(t, inv), j, hsmcheck.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	newID := j.Plan().State[hsmcheck.StateNewID]
+	fp := hex.EncodeToString(old.SPKIHash[:])
+
+	var tagged []string
+	for _, c := range f.callsOf("TagResource") {
+		b, _ := json.Marshal(c.body)
+		tagged = append(tagged, string(b))
+	}
+	wantTag := `{"KeyId":"` + id + `","Tags":[{"TagKey":"` + SPKITag + `","TagValue":"` + fp + `"}]}`
+	if diff := cmp.Diff([]string{wantTag}, tagged); diff != "" {
+		t.Errorf("TagResource requests (-want +got):\n%s", diff)
+	}
+	if out := j.Progress().Outcomes[2]; !strings.Contains(out, SPKITag+"="+fp[:12]) {
+		t.Errorf("outcome %q does not name the fingerprint tag", out)
+	}
+	if n := len(f.callsOf("GetPublicKey")); n == 0 {
+		t.Fatal("GetPublicKey was never asked for")
+	}
+
+	for _, tc := range []struct {
+		name    string
+		tamper  func() // changes the fake before listing
+		cand    func() [32]byte
+		status  string
+		matched string // the key id matched
+	}{
+		{name: "leaked old key is retired", cand: func() [32]byte { return old.SPKIHash }, status: hsmcheck.Retired, matched: id},
+		{name: "replacement is live", cand: func() [32]byte { return listed(t, open(t, uri), newID, 0).SPKIHash }, status: hsmcheck.Live, matched: newID},
+		{
+			name: "without the tag the old key is unknown",
+			tamper: func() {
+				f.mu.Lock()
+				delete(f.keys[id].tags, SPKITag)
+				f.mu.Unlock()
+			},
+			cand: func() [32]byte { return old.SPKIHash }, status: hsmcheck.NoMatch,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.tamper != nil {
+				tc.tamper()
+			}
+			inv := open(t, uri)
+			got := listed(t, inv, id, 0)
+			if got.State != hsmcheck.Disabled {
+				t.Errorf("old key is %s, want disabled", got.State)
+			}
+			if tc.tamper == nil && (got.SPKIHash != old.SPKIHash || got.Meta["spki_from"] != "tag") {
+				t.Errorf("old key lists fingerprint %x (from %q), want its original %x from the tag", got.SPKIHash, got.Meta["spki_from"], old.SPKIHash)
+			}
+			loaded, err := hsmcheck.Load(ctx, []hsmcheck.Inventory{inv})
+			if err != nil || loaded[0].Err != nil {
+				t.Fatalf("Load: %v, %v", err, loaded[0].Err)
+			}
+			exp := hsmcheck.Check(ctx, loaded, []hsmcheck.Candidate{{SPKIHash: tc.cand()}}, func(err error) { t.Errorf("warning: %v", err) })
+			var ids []string
+			for _, m := range exp[0].Matches {
+				ids = append(ids, m.KeyID)
+			}
+			if exp[0].Status != tc.status {
+				t.Errorf("status %s (matches %v), want %s", exp[0].Status, ids, tc.status)
+			}
+			if tc.matched != "" && !slices.Equal(ids, []string{tc.matched}) {
+				t.Errorf("matched %v, want only %s", ids, tc.matched)
+			}
+		})
+	}
+}
+
+// TestContractSPKITagTrust checks which keys Keys takes a fingerprint tag from: only an
+// asymmetric customer-managed key that DescribeKey reports disabled or pending deletion, and
+// whose public key KMS therefore no longer gives. A tag on any other key is ignored, so a forged
+// one can never make a match live.
+func TestContractSPKITagTrust(t *testing.T) {
+	f, uri := rotationSetup(t)
+	forged := sha256.Sum256([]byte("forged fingerprint"))
+	forgedHex := hex.EncodeToString(forged[:])
+	type keyCase struct {
+		name    string
+		kind    keyKind
+		state   string // KeyState to set; "" leaves Enabled
+		tag     string // SPKITag value; "" sets none
+		deny    string // an operation refused for this key
+		wantTag bool   // the fingerprint comes from the tag
+		wantOwn bool   // the fingerprint is the key's own, from GetPublicKey
+		wantErr bool   // Meta names a bad tag
+	}
+	cases := []keyCase{
+		{name: "disabled key takes the tag", kind: kindECC, state: "Disabled", tag: forgedHex, wantTag: true},
+		{name: "pending-deletion key takes the tag", kind: kindECC, state: "PendingDeletion", tag: forgedHex, wantTag: true},
+		{name: "enabled key ignores a forged tag", kind: kindECC, tag: forgedHex, wantOwn: true},
+		{name: "enabled key whose public key is refused ignores a forged tag", kind: kindECC, tag: forgedHex, deny: "GetPublicKey"},
+		{name: "disabled key without a tag has no fingerprint", kind: kindECC, state: "Disabled"},
+		{name: "malformed tag is reported", kind: kindECC, state: "Disabled", tag: forgedHex[:40], wantErr: true},
+		{name: "upper-case hex is not keywarden's", kind: kindECC, state: "Disabled", tag: strings.ToUpper(forgedHex[:2]) + "zz" + forgedHex[4:], wantErr: true},
+		{name: "disabled hmac key is not asymmetric", kind: kindHMAC, state: "Disabled", tag: forgedHex},
+		{name: "state unknown counts as live and ignores the tag", kind: kindECC, state: "Disabled", tag: forgedHex, deny: "DescribeKey"},
+	}
+	ids := map[string]string{}
+	for _, tc := range cases {
+		id := addKey(t, f, tc.kind, "AWS_KMS")
+		ids[tc.name] = id
+		f.mu.Lock()
+		k := f.keys[id]
+		if tc.state != "" {
+			k.meta["KeyState"], k.meta["Enabled"] = tc.state, false
+		}
+		if tc.tag != "" {
+			k.tags[SPKITag] = tc.tag
+		}
+		if tc.deny != "" {
+			f.deny[tc.deny+" "+id] = "AccessDeniedException"
+		}
+		f.mu.Unlock()
+	}
+	own := func(id string) [32]byte {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return sha256.Sum256(f.keys[id].public)
+	}
+
+	for _, extra := range []string{"", "&scope=ops"} {
+		t.Run("scope="+strings.TrimPrefix(extra, "&scope="), func(t *testing.T) {
+			before := len(f.callsOf("ListResourceTags"))
+			got := list(t, open(t, uri+extra))
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					id := ids[tc.name]
+					k := inventorytest.Find(t, got, id, func(k hsmcheck.Key) bool { return k.ID == id })
+					switch {
+					case tc.wantTag:
+						if k.SPKIHash != forged || k.Meta["spki_from"] != "tag" {
+							t.Errorf("fingerprint %x from %q, want the tag's %x", k.SPKIHash, k.Meta["spki_from"], forged)
+						}
+						if k.State.Live() {
+							t.Errorf("a key whose fingerprint came from a tag is %s, which is live", k.State)
+						}
+					case tc.wantOwn:
+						if k.SPKIHash != own(id) || k.Meta["spki_from"] != "" {
+							t.Errorf("fingerprint %x from %q, want its own public key's %x", k.SPKIHash, k.Meta["spki_from"], own(id))
+						}
+					default:
+						if k.HasSPKI() || k.Meta["spki_from"] != "" {
+							t.Errorf("fingerprint %x from %q, want none", k.SPKIHash, k.Meta["spki_from"])
+						}
+					}
+					if hasErr := k.Meta["spki_tag_error"] != ""; hasErr != tc.wantErr {
+						t.Errorf("Meta[spki_tag_error] = %q, want an error: %v", k.Meta["spki_tag_error"], tc.wantErr)
+					}
+				})
+			}
+			// The tags of a key are listed once at most (a first page, without Marker): the
+			// scope and the fingerprint share them.
+			perKey := map[string]int{}
+			for _, c := range f.callsOf("ListResourceTags")[before:] {
+				if _, next := c.body["Marker"]; !next {
+					perKey[c.body["KeyId"].(string)]++
+				}
+			}
+			for id, n := range perKey {
+				if n > 1 {
+					t.Errorf("ListResourceTags called %d times for key %s", n, id)
+				}
+			}
+			if extra != "" {
+				for _, tc := range cases {
+					wantRead := tc.kind.spec != "HMAC_256" && tc.state != "" && tc.deny != "DescribeKey"
+					if got := perKey[ids[tc.name]] > 0; got != wantRead {
+						t.Errorf("%s: ListResourceTags called: %v, want %v with a scope set", tc.name, got, wantRead)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestContractDisableOldKeyTag runs disable-old-key alone on the states a resumed or raced run
+// finds the old key in.
+func TestContractDisableOldKeyTag(t *testing.T) {
+	f, uri := rotationSetup(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		kind    keyKind
+		before  func(id string) // run with f.mu held, after planning and the first two steps
+		setup   func(id string) // run with f.mu held, before planning
+		says    []string        // in the outcome
+		tagged  bool            // the old key carries its fingerprint afterwards
+		state   string          // the old key's state afterwards
+		disable int             // DisableKey requests for the old key
+	}{
+		{name: "enabled key is tagged then disabled", kind: kindECC, says: []string{"disabled ", "tagged " + SPKITag + "="}, tagged: true, state: "Disabled", disable: 1},
+		{
+			name: "key disabled by a run that did not tag it is tagged on resume", kind: kindECC,
+			before: func(id string) { f.keys[id].meta["KeyState"], f.keys[id].meta["Enabled"] = "Disabled", false },
+			says:   []string{"was already disabled", "tagged " + SPKITag + "="}, tagged: true, state: "Disabled",
+		},
+		{
+			name: "a full tag set does not keep the old key in use", kind: kindECC,
+			setup: func(id string) {
+				// 48 tags of its own and two of an earlier rotation: KMS's 50.
+				for i := range 46 {
+					f.keys[id].tags[fmt.Sprintf("T%02d", i)] = "x"
+				}
+				f.keys[id].tags[RotationIDTag], f.keys[id].tags[ReplacesTag] = "00000000000000bb", "an-older-key"
+			},
+			says: []string{"disabled ", "refused its fingerprint tag", "LimitExceededException", "unknown, not retired"}, state: "Disabled", disable: 1,
+		},
+		{
+			name: "key scheduled for deletion meanwhile is left as it is", kind: kindECC,
+			before: func(id string) { f.keys[id].meta["KeyState"], f.keys[id].meta["Enabled"] = "PendingDeletion", false },
+			says:   []string{"pending deletion", "KMSInvalidStateException"}, state: "PendingDeletion",
+		},
+		{name: "hmac key has no fingerprint to tag", kind: kindHMAC, says: []string{"disabled "}, state: "Disabled", disable: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := addKey(t, f, tc.kind, "AWS_KMS")
+			if tc.setup != nil {
+				f.mu.Lock()
+				tc.setup(id)
+				f.mu.Unlock()
+			}
+			inv := open(t, uri)
+			k := listed(t, inv, id, 0)
+			p, err := rotatorOf(t, inv).PlanRotation(ctx, k, hsmcheck.ReasonCompromise)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if _, err := rotatorOf(t, inv).RotateStep(ctx, p, i); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			if tc.before != nil {
+				f.mu.Lock()
+				tc.before(id)
+				f.mu.Unlock()
+			}
+			out, err := rotatorOf(t, inv).RotateStep(ctx, p, 2)
+			if err != nil {
+				t.Fatalf("disable-old-key: %v", err)
+			}
+			for _, s := range tc.says {
+				if !strings.Contains(out, s) {
+					t.Errorf("outcome %q does not say %q", out, s)
+				}
+			}
+			if tc.kind.spec == "HMAC_256" && strings.Contains(out, "tag") {
+				t.Errorf("outcome %q speaks of a tag for an HMAC key", out)
+			}
+			f.mu.Lock()
+			tag, state := f.keys[id].tags[SPKITag], f.keys[id].meta["KeyState"]
+			f.mu.Unlock()
+			if want := hex.EncodeToString(k.SPKIHash[:]); tc.tagged && tag != want || !tc.tagged && tag != "" {
+				t.Errorf("old key tagged %s=%q, want tagged: %v", SPKITag, tag, tc.tagged)
+			}
+			if state != tc.state {
+				t.Errorf("old key is %s, want %s", state, tc.state)
+			}
+			n := 0
+			for _, c := range f.callsOf("DisableKey") {
+				if c.body["KeyId"] == id {
+					n++
+				}
+			}
+			if n != tc.disable {
+				t.Errorf("DisableKey requested %d times for the old key, want %d", n, tc.disable)
+			}
+		})
+	}
+	checkOps(t, f, rotationOps)
 }
