@@ -53,6 +53,30 @@ func UsageAttribute(m UsageMask) Attribute {
 	return NewAttribute(AttrCryptographicUsageMask, Int(0, int32(m)))
 }
 
+// ObjectGroupAttribute returns an Object Group attribute.
+func ObjectGroupAttribute(group string) Attribute {
+	return NewAttribute(AttrObjectGroup, Text(0, group))
+}
+
+// AppInfo is one Application Specific Information value: data an application keeps on an object
+// under its own namespace.
+type AppInfo struct {
+	Namespace string `json:"namespace"`
+	Data      string `json:"data"`
+}
+
+// AppInfoAttribute returns an Application Specific Information attribute.
+func AppInfoAttribute(info AppInfo) Attribute {
+	return NewAttribute(AttrApplicationSpecificInformation, Struct(0,
+		Text(TagApplicationNamespace, info.Namespace), Text(TagApplicationData, info.Data)))
+}
+
+// CurveAttribute returns a Cryptographic Domain Parameters attribute naming curve c, which is how
+// KMIP 1.2 asks CreateKeyPair for an elliptic-curve key on that curve.
+func CurveAttribute(c RecommendedCurve) Attribute {
+	return NewAttribute(AttrCryptographicDomainParameters, Struct(0, Enum(TagRecommendedCurve, c)))
+}
+
 // Item returns the attribute's Attribute structure.
 func (a Attribute) Item() Item {
 	f := []Item{Text(TagAttributeName, a.Name)}
@@ -138,6 +162,32 @@ func (as Attributes) Names() []string {
 			if s, ok := f.Value.(string); ok {
 				out = append(out, s)
 			}
+		}
+	}
+	return out
+}
+
+// Texts returns the values of every Text String attribute called name (Object Group, say).
+func (as Attributes) Texts(name string) []string {
+	var out []string
+	for _, v := range as.All(name) {
+		if s, ok := v.Value.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// AppInfos returns every Application Specific Information value.
+func (as Attributes) AppInfos() []AppInfo {
+	var out []AppInfo
+	for _, v := range as.All(AttrApplicationSpecificInformation) {
+		ns, _ := v.Field(TagApplicationNamespace)
+		data, _ := v.Field(TagApplicationData)
+		n, ok1 := ns.Value.(string)
+		d, ok2 := data.Value.(string)
+		if ok1 && ok2 {
+			out = append(out, AppInfo{Namespace: n, Data: d})
 		}
 	}
 	return out

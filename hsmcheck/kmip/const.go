@@ -78,6 +78,15 @@ const (
 	TagOffsetItems                  Tag = 0x4200D4 // KMIP 1.3
 )
 
+// Tags of the attributes a rotation copies to the replacement or tags it with.
+const (
+	TagApplicationData                Tag = 0x420002
+	TagApplicationNamespace           Tag = 0x420003
+	TagApplicationSpecificInformation Tag = 0x420004
+	TagCryptographicDomainParameters  Tag = 0x420029
+	TagObjectGroup                    Tag = 0x420056
+)
+
 // Attribute names, as KMIP 1.x spells them in Attribute Name.
 const (
 	AttrUniqueIdentifier       = "Unique Identifier"
@@ -91,6 +100,13 @@ const (
 	AttrActivationDate         = "Activation Date"
 	AttrDeactivationDate       = "Deactivation Date"
 	AttrLink                   = "Link"
+)
+
+// Names of the attributes a rotation copies to the replacement or tags it with.
+const (
+	AttrObjectGroup                    = "Object Group"
+	AttrApplicationSpecificInformation = "Application Specific Information"
+	AttrCryptographicDomainParameters  = "Cryptographic Domain Parameters"
 )
 
 // Operation is a KMIP operation.
@@ -308,6 +324,13 @@ const (
 	LinkReplacedObject    LinkType = 0x107
 )
 
+var linkTypeNames = map[LinkType]string{
+	LinkCertificate: "Certificate", LinkPublicKey: "Public Key", LinkPrivateKey: "Private Key",
+	LinkReplacementObject: "Replacement Object", LinkReplacedObject: "Replaced Object",
+}
+
+func (t LinkType) String() string { return enumString(linkTypeNames, t, "link type") }
+
 // NameType is the kind of a Name attribute's value.
 type NameType uint32
 
@@ -329,6 +352,26 @@ const (
 	RevokeSuperseded           RevocationReasonCode = 5
 	RevokeCessationOfOperation RevocationReasonCode = 6
 	RevokePrivilegeWithdrawn   RevocationReasonCode = 7
+)
+
+var revocationNames = map[RevocationReasonCode]string{
+	RevokeUnspecified: "Unspecified", RevokeKeyCompromise: "Key Compromise", RevokeCACompromise: "CA Compromise",
+	RevokeAffiliationChanged: "Affiliation Changed", RevokeSuperseded: "Superseded",
+	RevokeCessationOfOperation: "Cessation of Operation", RevokePrivilegeWithdrawn: "Privilege Withdrawn",
+}
+
+func (c RevocationReasonCode) String() string {
+	return enumString(revocationNames, c, "revocation reason")
+}
+
+// RecommendedCurve is a named elliptic curve of Cryptographic Domain Parameters.
+type RecommendedCurve uint32
+
+// Recommended curves Go implements.
+const (
+	CurveP256 RecommendedCurve = 0x07
+	CurveP384 RecommendedCurve = 0x0A
+	CurveP521 RecommendedCurve = 0x0D
 )
 
 // BlockCipherMode is a Cryptographic Parameters block cipher mode.

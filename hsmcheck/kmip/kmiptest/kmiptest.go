@@ -50,6 +50,9 @@ type Server struct {
 	out     *lockedBuffer // the process's stdout and stderr
 	cmd     *exec.Cmd
 	done    chan struct{}
+	bin     string // pykmip-server, for Restart
+	conf    string // the configuration the process runs with, for Restart
+	shared  bool   // the binary's shared server, which no test may stop
 }
 
 var shared struct {
@@ -83,14 +86,9 @@ func Main(m *testing.M) int {
 // fails.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("pykmip-server")
-	if err != nil {
-		if os.Getenv("KEYWARDEN_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("pykmip-server is required (KEYWARDEN_REQUIRE_TOOLS=1) but not installed: %v", err)
-		}
-		t.Skip("pykmip-server not installed (Debian package python3-pykmip)")
-	}
+	bin := lookPath(t)
 	var s *Server
+	var err error
 	shared.mu.Lock()
 	if shared.active {
 		if !shared.tried {
@@ -100,6 +98,8 @@ func Start(t testing.TB) *Server {
 				shared.srv, shared.err = start(bin, dir)
 				if shared.err != nil {
 					os.RemoveAll(dir)
+				} else {
+					shared.srv.shared = true
 				}
 			}
 		}
@@ -122,6 +122,61 @@ func Start(t testing.TB) *Server {
 		}
 	})
 	return s
+}
+
+// StartOwn starts a server for t alone, even when the package's TestMain uses Main, so that t may
+// Stop and Restart it. It stops when t ends. It skips or fails t as Start does when pykmip-server
+// is missing.
+func StartOwn(t testing.TB) *Server {
+	t.Helper()
+	bin := lookPath(t)
+	s, err := start(bin, t.TempDir())
+	if err != nil {
+		t.Fatalf("starting pykmip-server: %v", err)
+	}
+	t.Cleanup(s.stop)
+	from := s.logSize()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pykmip-server log since this test started:\n%s", s.logSince(from))
+		}
+	})
+	return s
+}
+
+// Stop kills the server's processes the way a crash would: clients get connection refused
+// until Restart. The database stays. Stopping the shared server of Main fails t, since other
+// tests use it.
+func (s *Server) Stop(t testing.TB) {
+	t.Helper()
+	if s.shared {
+		t.Fatal("kmiptest: Stop on the shared server; use StartOwn")
+	}
+	// Killed children hold no socket or file: Restart need not wait until init has reaped them.
+	s.kill()
+}
+
+// Restart starts a stopped server again on the same address, certificates and database.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if s.shared {
+		t.Fatal("kmiptest: Restart on the shared server; use StartOwn")
+	}
+	if err := s.run(s.bin, s.conf); err != nil {
+		t.Fatalf("restarting pykmip-server on %s: %v", s.Addr, err)
+	}
+}
+
+func lookPath(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("pykmip-server")
+	if err != nil {
+		if os.Getenv("KEYWARDEN_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("pykmip-server is required (KEYWARDEN_REQUIRE_TOOLS=1) but not installed: %v", err)
+		}
+		t.Skip("pykmip-server not installed (Debian package python3-pykmip)")
+	}
+	return bin
 }
 
 func start(bin, dir string) (*Server, error) {
@@ -172,6 +227,7 @@ database_path=%s
 		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 			return nil, err
 		}
+		s.bin, s.conf = bin, confPath
 		if last = s.run(bin, confPath); last == nil {
 			return s, nil
 		}
@@ -221,19 +277,30 @@ func (s *Server) run(bin, conf string) error {
 }
 
 func (s *Server) stop() {
+	if pgid := s.kill(); pgid != 0 {
+		// The forked children are reaped by init once their parent is gone; wait for that,
+		// briefly, so that nothing of the server outlives the test.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+				return
+			}
+		}
+	}
+}
+
+// kill kills the server's process group and waits for its main process. It returns the group's
+// id, 0 when no server was running.
+func (s *Server) kill() int {
 	if s.cmd == nil || s.cmd.Process == nil {
-		return
+		return 0
 	}
 	pgid := s.cmd.Process.Pid
 	syscall.Kill(-pgid, syscall.SIGKILL)
 	<-s.done
-	// The forked children are reaped by init once their parent is gone; wait for that, briefly,
-	// so that nothing of the server outlives the test.
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-			return
-		}
-	}
+	// Forget the process, so that a second stop (Stop, then the test's cleanup) signals no group
+	// that may since have reused its id.
+	s.cmd = nil
+	return pgid
 }
 
 func (s *Server) logSize() int64 {
