@@ -13,4 +13,11 @@
 // key its Link attribute names, or, on servers that keep no links (PyKMIP), the one public key
 // that shares its Name. KMIP 1.2 has no key check value, so symmetric keys are confirmed through
 // Challenge instead.
+//
+// Inventory is an hsmcheck.Rotator (rotate.go): create-replacement (Create or CreateKeyPair with
+// the old key's attributes and a versioned Name, tagged with the plan's ID so that a resumed run
+// adopts it rather than making a second), activate-replacement, link-replacement (Replaced and
+// Replacement Object links; servers that refuse AddAttribute, such as PyKMIP, are reported, not
+// fatal) and revoke-old (both halves: Key Compromise, or Superseded or Privilege Withdrawn for
+// scheduled and personnel rotations, which leave the key Deactivated). Destroy is never called.
 package kmip
