@@ -144,6 +144,22 @@ func Journals(dir string) ([]*Progress, error) {
 	return out, nil
 }
 
+// Unfinished returns the unfinished rotation of key id in inventory inv recorded in dir, if
+// there is one: a new rotation of that key must wait for it (--resume), or it could make a
+// second replacement.
+func Unfinished(dir, inv, id string) (*Progress, error) {
+	all, err := Journals(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, pr := range all {
+		if !pr.Complete && pr.Plan.Inventory == inv && pr.Plan.Key.ID == id {
+			return pr, nil
+		}
+	}
+	return nil, nil
+}
+
 func readProgress(f *os.File, path string) (*Progress, error) {
 	var pr *Progress
 	sc := bufio.NewScanner(f)
@@ -387,6 +403,23 @@ func CheckRotation(ctx context.Context, inv Inventory, p *Plan) (*Recheck, error
 		rc.Problems = append(rc.Problems, fmt.Sprintf("%d replacements exist, want 1", rc.Replacements))
 	}
 	return rc, nil
+}
+
+// CheckSources records on rc whether the replacement matches any of cands, the candidates of
+// the scan that found the leak: a replacement already in the sources would be leaked too.
+func CheckSources(ctx context.Context, inv Inventory, rc *Recheck, cands []Candidate, warn func(error)) {
+	if rc.New == nil || len(cands) == 0 {
+		return
+	}
+	rc.SourcesChecked = true
+	l := &Loaded{Inventory: inv, Keys: []Key{*rc.New}}
+	for _, e := range Check(ctx, []*Loaded{l}, cands, warn) {
+		if e.Status != NoMatch {
+			rc.InSources = true
+			rc.Problems = append(rc.Problems, "the replacement matches a secret in the scanned sources")
+			return
+		}
+	}
 }
 
 func newRef(p *Plan) string {

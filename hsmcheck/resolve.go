@@ -92,5 +92,7 @@ func Resolve(loaded []*Loaded, ref, backend string) (Located, error) {
 }
 
 func backendMatches(name, backend string) bool {
-	return backend == "" || name == backend || strings.HasPrefix(name, backend+":") || strings.HasPrefix(name, backend)
+	// A scheme ("pkcs11") picks every inventory of that kind; a full name picks one, and never
+	// its longer namesakes ("pkcs11:kw-1" is not "pkcs11:kw-10").
+	return backend == "" || name == backend || strings.HasPrefix(name, backend+":")
 }

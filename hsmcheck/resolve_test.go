@@ -38,6 +38,7 @@ func TestResolve(t *testing.T) {
 		{name: "backend by full name", ref: "db", backend: "pkcs11:prod", wantInv: "pkcs11:prod", wantID: "0a02"},
 		{name: "versioned key resolves to its live version", ref: "transit/db", wantInv: "vault:transit", wantID: "transit/db", wantVer: 2},
 		{name: "nothing", ref: "nope", wantCands: 0},
+		{name: "a name is not a prefix", ref: "db", backend: "pkcs11:pro", wantCands: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

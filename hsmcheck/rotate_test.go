@@ -232,3 +232,62 @@ func TestNewPlanRefusesRetired(t *testing.T) {
 		t.Error("ParseReason accepted an unknown reason")
 	}
 }
+
+func TestCheckSources(t *testing.T) {
+	inv := memRotator{&memStore{}}
+	spki := [32]byte{9}
+	tests := []struct {
+		name      string
+		newKey    *hsmcheck.Key
+		cands     []hsmcheck.Candidate
+		checked   bool
+		inSources bool
+	}{
+		{"replacement found in the sources", &hsmcheck.Key{ID: "n", Class: hsmcheck.Private, State: hsmcheck.Active, SPKIHash: spki}, []hsmcheck.Candidate{{SPKIHash: [32]byte{1}}, {SPKIHash: spki}}, true, true},
+		{"replacement not in the sources", &hsmcheck.Key{ID: "n", Class: hsmcheck.Private, State: hsmcheck.Active, SPKIHash: spki}, []hsmcheck.Candidate{{SPKIHash: [32]byte{1}}}, true, false},
+		{"nothing scanned", &hsmcheck.Key{ID: "n", SPKIHash: spki}, nil, false, false},
+		{"no replacement listed", nil, []hsmcheck.Candidate{{SPKIHash: spki}}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &hsmcheck.Recheck{New: tt.newKey}
+			hsmcheck.CheckSources(context.Background(), inv, rc, tt.cands, nil)
+			if rc.SourcesChecked != tt.checked || rc.InSources != tt.inSources || rc.OK() == tt.inSources {
+				t.Errorf("recheck = %+v, want checked %v, in sources %v", rc, tt.checked, tt.inSources)
+			}
+		})
+	}
+}
+
+func TestUnfinished(t *testing.T) {
+	m := memRotator{&memStore{}}
+	id, _ := m.fixture().NewKey(t)
+	p, err := m.PlanRotation(context.Background(), hsmcheck.Key{ID: id, Label: "k", State: hsmcheck.Active}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if pr, err := hsmcheck.Unfinished(dir, m.Name(), id); pr != nil || err != nil {
+		t.Fatalf("Unfinished before any journal = %v, %v", pr, err)
+	}
+	j, err := hsmcheck.CreateJournal(dir, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if pr, _ := hsmcheck.Unfinished(dir, m.Name(), id); pr == nil || pr.Plan.ID != p.ID {
+		t.Errorf("Unfinished = %v, want rotation %s", pr, p.ID)
+	}
+	if pr, _ := hsmcheck.Unfinished(dir, "other:inv", id); pr != nil {
+		t.Errorf("Unfinished for another inventory = %v", pr)
+	}
+	if err := hsmcheck.Run(context.Background(), m, j, hsmcheck.RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	if pr, _ := hsmcheck.Unfinished(dir, m.Name(), id); pr != nil {
+		t.Errorf("Unfinished after completion = %v", pr)
+	}
+}

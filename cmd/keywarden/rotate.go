@@ -169,7 +169,7 @@ func (r *rotator) rotate(loc hsmcheck.Located, reason hsmcheck.Reason) (*report.
 	if !ok {
 		return nil, fmt.Errorf("rotating %s: inventory %s cannot rotate keys (%w); rotate it in the HSM or KMS that holds it", loc.Key.Ref(), name, hsmcheck.ErrUnsupported)
 	}
-	if pr, err := r.unfinished(name, loc.Key); err != nil || pr != nil {
+	if pr, err := hsmcheck.Unfinished(r.f.journalDir, name, loc.Key.ID); err != nil || pr != nil {
 		if err != nil {
 			return nil, err
 		}
@@ -283,17 +283,7 @@ func (r *rotator) run(rot hsmcheck.Rotator, inv hsmcheck.Inventory, j *hsmcheck.
 		_ = r.print(res)
 		return err
 	}
-	if rc.New != nil && len(r.cands) > 0 {
-		rc.SourcesChecked = true
-		l := &hsmcheck.Loaded{Inventory: inv, Keys: []hsmcheck.Key{*rc.New}}
-		for _, e := range hsmcheck.Check(ctx, []*hsmcheck.Loaded{l}, r.cands, r.warn) {
-			if e.Status != hsmcheck.NoMatch {
-				rc.InSources = true
-				rc.Problems = append(rc.Problems, "the replacement matches a secret in the scanned sources")
-				break
-			}
-		}
-	}
+	hsmcheck.CheckSources(ctx, inv, rc, r.cands, r.warn)
 	res.Recheck = rc
 	keys := old
 	if rc.New != nil {
@@ -335,20 +325,6 @@ func (r *rotator) confirm(p *hsmcheck.Plan) error {
 		return errors.New("rotation cancelled: nothing changed")
 	}
 	return nil
-}
-
-// unfinished returns an unfinished rotation of k, if the journal directory holds one.
-func (r *rotator) unfinished(inv string, k hsmcheck.Key) (*hsmcheck.Progress, error) {
-	all, err := hsmcheck.Journals(r.f.journalDir)
-	if err != nil {
-		return nil, err
-	}
-	for _, pr := range all {
-		if !pr.Complete && pr.Plan.Inventory == inv && pr.Plan.Key.ID == k.ID {
-			return pr, nil
-		}
-	}
-	return nil, nil
 }
 
 // exit maps the outcome: 2 when something failed, 1 when a re-check found a problem.
