@@ -36,6 +36,11 @@ type JSONReport struct {
 	// Inventories are the key inventories the findings were checked against, skipped ones
 	// included.
 	Inventories []scanner.InventoryStatus `json:"inventories,omitempty"`
+	// Repos are the repositories of a multi-repo audit, failed ones included, with what each
+	// scan did; absent for single-target scans.
+	Repos []scanner.RepoStatus `json:"repos,omitempty"`
+	// Shard is "I/N" when the report covers one slice of an audit's repository list.
+	Shard string `json:"shard,omitempty"`
 }
 
 // JSONTool names the tool that wrote a JSON report.
@@ -76,6 +81,7 @@ type JSONFinding struct {
 // JSONLocation is one place a finding occurs in a JSON report.
 type JSONLocation struct {
 	Source    string    `json:"source"`
+	Repo      string    `json:"repo,omitempty"`
 	Path      string    `json:"path"`
 	Line      int       `json:"line"`
 	Column    int       `json:"column"`
@@ -141,6 +147,8 @@ func (r *Result) jsonReport() *JSONReport {
 		},
 		Skipped:     make([]JSONSkipped, 0, len(r.Skipped)),
 		Inventories: r.Inventories,
+		Repos:       r.Repos,
+		Shard:       r.Shard,
 	}
 	for _, f := range r.Findings {
 		jf := JSONFinding{
@@ -161,6 +169,7 @@ func (r *Result) jsonReport() *JSONReport {
 		for _, l := range f.Locations {
 			jf.Locations = append(jf.Locations, JSONLocation{
 				Source:    l.Source,
+				Repo:      l.Repo,
 				Path:      l.Path,
 				Line:      l.Line,
 				Column:    l.Column,

@@ -24,7 +24,13 @@ type Result struct {
 	Rules       map[string]rules.RuleInfo // at least every rule a finding names
 	Inventories []scanner.InventoryStatus // key inventories the findings were checked against
 	ShowSecrets bool                      // print raw secrets instead of redacted ones
-	Color       bool                      // text only: ANSI colour
+	// Repos are a multi-repo audit's repositories, failed ones included; nil for one target.
+	Repos []scanner.RepoStatus
+	Shard string // "I/N" for one slice of an audit's list
+	// Redacted says Findings' Secret fields already hold redacted values (a report merged from
+	// JSON reports), so no format can show more.
+	Redacted bool
+	Color    bool // text only: ANSI colour
 }
 
 // Tool names the producing tool.
@@ -61,6 +67,9 @@ func ByName(format string) (Writer, error) {
 
 // secret is what a report prints for a finding's secret.
 func (r *Result) secret(f scanner.Finding) string {
+	if r.Redacted {
+		return f.Secret
+	}
 	if r.ShowSecrets {
 		return f.Secret
 	}

@@ -46,7 +46,10 @@ type KeyInfo struct {
 // Location is one occurrence of a finding. Lines and columns are 1-based and count code
 // points; EndColumn is inclusive.
 type Location struct {
-	Source    string    `json:"source"` // git, dir, ...
+	Source string `json:"source"` // git, dir, ...
+	// Repo names the repository of a multi-repo audit (its URL with credentials removed, or its
+	// path as listed); empty for single-target scans, whose target the report names once.
+	Repo      string    `json:"repo,omitempty"`
 	Path      string    `json:"path"`
 	Line      int       `json:"line"`
 	Column    int       `json:"column"`

@@ -1,0 +1,21 @@
+package scanner
+
+// RepoStatus is one repository of a multi-repo audit: what its scan did, or why it failed.
+type RepoStatus struct {
+	Repo       string `json:"repo"`             // as listed, credentials removed
+	Status     string `json:"status"`           // "ok" or "failed"
+	Phase      string `json:"phase,omitempty"`  // where a failed repo stopped: clone, fetch, open, scan
+	Error      string `json:"error,omitempty"`  // one line, credentials removed
+	Cached     bool   `json:"cached,omitempty"` // updated by fetch, not cloned
+	Blobs      int64  `json:"blobs"`
+	Bytes      int64  `json:"bytes"`
+	Commits    int64  `json:"commits"`
+	Findings   int    `json:"findings"`
+	DurationMS int64  `json:"duration_ms"`
+}
+
+// Repo status values.
+const (
+	RepoOK     = "ok"
+	RepoFailed = "failed"
+)
