@@ -42,8 +42,12 @@ type ScanOptions struct {
 	// IncludePlaceholders keeps findings whose value is a placeholder (EXAMPLE, changeme,
 	// ${VAR}), which are dropped by default.
 	IncludePlaceholders bool
-	Warn                func(error)
-	Progress            func(Stats)
+	// Salt, when set, keys the fingerprints instead of the repository's root commit (or
+	// KEYWARDEN_FINGERPRINT_SALT): a multi-repo audit uses one salt for every repository so that
+	// the same secret has one fingerprint wherever it is.
+	Salt     string
+	Warn     func(error)
+	Progress func(Stats)
 }
 
 // ScanOutput is a finished scan with the rules it ran.
@@ -185,6 +189,9 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	defer closeFn()
 	if s := os.Getenv(SaltEnv); s != "" {
 		salt = s
+	}
+	if o.Salt != "" {
+		salt = o.Salt
 	}
 
 	supp := Suppressions{}
