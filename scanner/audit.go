@@ -19,3 +19,24 @@ const (
 	RepoOK     = "ok"
 	RepoFailed = "failed"
 )
+
+// Phases a scan or an audited repository goes through, for progress displays.
+const (
+	PhaseQueued    = "queued"
+	PhaseClone     = "clone"     // cloning into the audit's cache
+	PhaseFetch     = "fetch"     // updating a cached mirror
+	PhaseEnumerate = "enumerate" // walking history or listing files
+	PhaseScan      = "scan"      // reading and detecting
+	PhaseDone      = "done"
+	PhaseFailed    = "failed"
+)
+
+// Progress is a progress event: where a scan is and what it has done. Repo is set in audits.
+type Progress struct {
+	Repo  string
+	Phase string
+	Stats Stats
+	// CommitsDone of CommitsTotal have had their blobs read, when the source knows (git):
+	// the basis of an ETA. Zero totals mean unknown.
+	CommitsDone, CommitsTotal int64
+}
