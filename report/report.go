@@ -46,7 +46,7 @@ type Writer interface {
 }
 
 // Formats lists the names ByName accepts.
-var Formats = []string{"text", "json", "sarif", "csv", "brief"}
+var Formats = []string{"text", "json", "sarif", "csv", "brief", "html"}
 
 // ByName returns the writer for a format name.
 func ByName(format string) (Writer, error) {
@@ -61,6 +61,8 @@ func ByName(format string) (Writer, error) {
 		return CSV{}, nil
 	case "brief":
 		return Brief{}, nil
+	case "html":
+		return HTML{}, nil
 	}
 	return nil, fmt.Errorf("unknown report format %q (want one of %v)", format, Formats)
 }
