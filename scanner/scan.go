@@ -45,9 +45,17 @@ type ScanOptions struct {
 	// Salt, when set, keys the fingerprints instead of the repository's root commit (or
 	// KEYWARDEN_FINGERPRINT_SALT): a multi-repo audit uses one salt for every repository so that
 	// the same secret has one fingerprint wherever it is.
-	Salt     string
-	Warn     func(error)
+	Salt string
+	Warn func(error)
+	// Progress, if set, is called with the running stats about every 100ms while blobs are
+	// read. OnProgress says more.
 	Progress func(Stats)
+	// OnProgress, if set, receives progress events from one goroutine at a time: PhaseClone
+	// when a URL is cloned, PhaseEnumerate when the source starts (a git source walks all of
+	// history before it yields a blob), PhaseScan about every 100ms while blobs are read and
+	// once more with the final stats. Sources that know (git) fill CommitsDone and
+	// CommitsTotal. PhaseDone and PhaseFailed are the caller's to send: it knows the outcome.
+	OnProgress func(Progress)
 }
 
 // ScanOutput is a finished scan with the rules it ran.
@@ -140,6 +148,9 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	case "git":
 		gopts := o.Git
 		gopts.MaxFileSize, gopts.Warn, gopts.Excluded = maxSize, warn, det.PathExcluded
+		if o.OnProgress != nil && isRemote(o.Target) {
+			o.OnProgress(Progress{Phase: PhaseClone})
+		}
 		gs, c, err := OpenGit(ctx, o.Target, gopts)
 		if err != nil {
 			return nil, err
@@ -215,6 +226,10 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		Warn:       warn,
 		Progress:   o.Progress,
 	}
+	if o.OnProgress != nil {
+		o.OnProgress(Progress{Phase: PhaseEnumerate})
+		e.Progress = progressTicks(src, o.Progress, o.OnProgress)
+	}
 	start := time.Now()
 	res, err := e.Run(ctx, src)
 	if res == nil {
@@ -225,7 +240,36 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	}
 	res.Findings = judge(res.Findings, o.IncludePlaceholders)
 	res.Stats.Duration = time.Since(start)
+	if o.OnProgress != nil {
+		p := Progress{Phase: PhaseScan, Stats: res.Stats}
+		if cp, ok := src.(commitProgress); ok {
+			p.CommitsDone, p.CommitsTotal = cp.CommitProgress()
+		}
+		o.OnProgress(p)
+	}
 	return &ScanOutput{Result: res, Rules: rs, Root: root, ConfigFile: cfgPath}, err
+}
+
+// commitProgress is the optional ability of a source to say how far through its commits it is,
+// for an ETA. It is read from the goroutine that consumes the blobs.
+type commitProgress interface {
+	CommitProgress() (done, total int64)
+}
+
+// progressTicks turns the engine's stats ticks into PhaseScan events, with the source's commit
+// counts when it keeps them, and passes the stats on to stats when that is set.
+func progressTicks(src Source, stats func(Stats), events func(Progress)) func(Stats) {
+	cp, _ := src.(commitProgress)
+	return func(s Stats) {
+		if stats != nil {
+			stats(s)
+		}
+		p := Progress{Phase: PhaseScan, Stats: s}
+		if cp != nil {
+			p.CommitsDone, p.CommitsTotal = cp.CommitProgress()
+		}
+		events(p)
+	}
 }
 
 // loadRules reads the named config, else the first config file found at root, else defaults.

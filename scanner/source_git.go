@@ -61,8 +61,11 @@ type GitSource struct {
 	starts   []plumbing.Hash // nil: every ref and HEAD
 	excludes []plumbing.Hash // the A of A..B: its history is left out
 	commits  atomic.Int64
-	rootOnce sync.Once
-	root     string
+	// commitsDone counts the commits of the running Blobs call whose blobs have all been
+	// yielded, for progress displays on another goroutine.
+	commitsDone atomic.Int64
+	rootOnce    sync.Once
+	root        string
 }
 
 // OpenGit opens a local repository (a work tree anywhere inside it, or a bare repo) or clones a
@@ -161,10 +164,10 @@ func cloneMirror(ctx context.Context, target string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cloning %q: %w", RedactURL(target), err)
 	}
-	_, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: target, Mirror: true, Tags: git.AllTags})
-	if err != nil {
+	// The same credentials and messages as Mirror (remote.go).
+	if err := cloneInto(ctx, parseRemote(target), dir, MirrorOptions{}); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("cloning %q: %w", RedactURL(target), scrubURL(err, target))
+		return "", fmt.Errorf("cloning %q: %w", RedactURL(target), err)
 	}
 	return dir, nil
 }
@@ -286,6 +289,13 @@ func resolveRev(repo *git.Repository, rev string) (_ plumbing.Hash, err error) {
 // Commits returns the number of commits walked by the last Blobs call.
 func (s *GitSource) Commits() int { return int(s.commits.Load()) }
 
+// CommitProgress returns how many commits of the running Blobs call have had all their blobs
+// yielded, of how many it yields in all; total is 0 while history is still being walked. It
+// may be called from any goroutine.
+func (s *GitSource) CommitProgress() (done, total int64) {
+	return s.commitsDone.Load(), s.commits.Load()
+}
+
 // RootCommit returns the root commit of HEAD's first-parent history (the smallest root over
 // all refs if there is no HEAD), a salt for fingerprints that is stable across clones.
 func (s *GitSource) RootCommit() string {
@@ -327,6 +337,8 @@ func (s *GitSource) Blobs(ctx context.Context, yield func(Blob) error) error {
 		trees:    newTreeCache(treeCacheSize),
 		badTrees: map[plumbing.Hash]error{},
 	}
+	s.commits.Store(0)
+	s.commitsDone.Store(0)
 	commits, err := r.walk(ctx)
 	if err != nil {
 		r.st.Close()
@@ -621,7 +633,8 @@ type gitItem struct {
 	noBlob  bool
 	// excluded: the first sighting of a blob at an excluded path, yielded unread.
 	excluded bool
-	base     bool // content from before the scanned history, for comparison (Blob.Base)
+	base     bool  // content from before the scanned history, for comparison (Blob.Base)
+	commit   int64 // 1-based position of the item's commit in the scan order, for progress
 }
 
 // emit diffs commits in order on one goroutine, inflates first sightings on Workers goroutines,
@@ -691,6 +704,8 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// The commits before this item's have had all their blobs yielded.
+		r.src.commitsDone.Store(it.commit - 1)
 		if it.err != nil {
 			r.noteCorrupt(it.err)
 		}
@@ -715,6 +730,9 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		if err != nil {
 			return err
 		}
+	}
+	if ctx.Err() == nil {
+		r.src.commitsDone.Store(int64(len(commits)))
 	}
 	return ctx.Err()
 }
@@ -808,10 +826,11 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 			return false
 		}
 	}
-	for _, c := range commits {
+	for i, c := range commits {
 		if ctx.Err() != nil {
 			return
 		}
+		n := int64(i + 1)
 		entries, errs = entries[:0], errs[:0]
 		var parents []plumbing.Hash
 		for _, p := range c.parents {
@@ -820,7 +839,7 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 		// A commit whose parents are all missing (a shallow clone) introduces its whole tree.
 		r.diff(c, "", c.tree, parents, &entries, &errs)
 		for _, err := range errs {
-			if !send(&gitItem{err: err, noBlob: true}) {
+			if !send(&gitItem{err: err, noBlob: true, commit: n}) {
 				return
 			}
 		}
@@ -844,7 +863,7 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 					continue
 				}
 				seen[p] = struct{}{}
-				it := &gitItem{id: p, origin: GitOrigin{Commit: c.origin.Commit, Path: e.path}, base: true, first: true, ready: make(chan struct{})}
+				it := &gitItem{id: p, origin: GitOrigin{Commit: c.origin.Commit, Path: e.path}, base: true, first: true, ready: make(chan struct{}), commit: n}
 				select {
 				case tokens <- struct{}{}:
 				case <-ctx.Done():
@@ -857,7 +876,7 @@ func (r *gitRun) produce(ctx context.Context, commits []*commitNode, out, jobs c
 			}
 		}
 		for _, e := range entries {
-			it := &gitItem{id: e.hash, origin: c.origin}
+			it := &gitItem{id: e.hash, origin: c.origin, commit: n}
 			it.origin.Path = e.path
 			for _, p := range e.prev {
 				it.origin.PrevBlobs = append(it.origin.PrevBlobs, BlobID(p))
