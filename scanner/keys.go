@@ -3,6 +3,7 @@ package scanner
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/keywarden/keywarden/rules"
@@ -16,11 +17,6 @@ var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 
 // and its weaknesses (RSA moduli sharing a prime with another key of the same scan included)
 // and a strength, raises the severity of broken keys, and drops placeholders unless keep.
 func judge(findings []Finding, keepPlaceholders bool) []Finding {
-	type modulus struct {
-		finding int
-		n       *big.Int
-	}
-	var moduli []modulus
 	for i := range findings {
 		f := &findings[i]
 		if ks := keys.Parse([]byte(f.Secret)); len(ks) > 0 {
@@ -28,9 +24,6 @@ func judge(findings []Finding, keepPlaceholders bool) []Finding {
 			info := NewKeyInfo(k)
 			f.Key = &info
 			f.Weaknesses = keys.Check(k)
-			if k.RSA != nil && k.RSA.N != nil {
-				moduli = append(moduli, modulus{i, k.RSA.N})
-			}
 		}
 		switch {
 		case f.Key != nil:
@@ -40,35 +33,63 @@ func judge(findings []Finding, keepPlaceholders bool) []Finding {
 			f.Strength = &st
 		}
 	}
-	if len(moduli) > 1 {
-		ns := make([]*big.Int, len(moduli))
-		for i, m := range moduli {
-			ns[i] = m.n
-		}
-		for i, others := range keys.SharedPrimes(ns) {
-			w := keys.Catalog["shared-prime"]
-			w.Summary = fmt.Sprintf("%s (with %d other %s found in this scan)", w.Summary, len(others), plural(len(others), "key", "keys"))
-			f := &findings[moduli[i].finding]
-			f.Weaknesses = append(f.Weaknesses, w)
-		}
-	}
+	markSharedPrimes(findings, "scan")
 	out := findings[:0]
 	for _, f := range findings {
 		if f.Strength != nil && f.Strength.Grade == "placeholder" && !keepPlaceholders {
 			continue
 		}
-		sort.SliceStable(f.Weaknesses, func(a, b int) bool {
-			return severityRank[f.Weaknesses[a].Severity] < severityRank[f.Weaknesses[b].Severity]
-		})
-		for _, w := range f.Weaknesses {
-			// A broken or published key is worse than a leaked one: anyone can use it, leaked or not.
-			if r, ok := severityRank[w.Severity]; ok && r < severityRank[f.Severity] && w.ID != "unencrypted-private-key" {
-				f.Severity = w.Severity
-			}
-		}
+		escalate(&f)
 		out = append(out, f)
 	}
 	return out
+}
+
+// markSharedPrimes adds the shared-prime weakness to every RSA key among findings that shares
+// a prime with another, replacing any it had: the batch GCD is only as wide as the set it sees,
+// so an audit runs it again over every repository's keys. scope names the set ("scan").
+func markSharedPrimes(findings []Finding, scope string) {
+	type modulus struct {
+		finding int
+		n       *big.Int
+	}
+	var moduli []modulus
+	for i := range findings {
+		f := &findings[i]
+		f.Weaknesses = slices.DeleteFunc(f.Weaknesses, func(w keys.Weakness) bool { return w.ID == "shared-prime" })
+		if f.Key == nil || f.Key.Type != "rsa" {
+			continue
+		}
+		if ks := keys.Parse([]byte(f.Secret)); len(ks) > 0 && ks[0].RSA != nil && ks[0].RSA.N != nil {
+			moduli = append(moduli, modulus{i, ks[0].RSA.N})
+		}
+	}
+	if len(moduli) < 2 {
+		return
+	}
+	ns := make([]*big.Int, len(moduli))
+	for i, m := range moduli {
+		ns[i] = m.n
+	}
+	for i, others := range keys.SharedPrimes(ns) {
+		w := keys.Catalog["shared-prime"]
+		w.Summary = fmt.Sprintf("%s (with %d other %s found in this %s)", w.Summary, len(others), plural(len(others), "key", "keys"), scope)
+		f := &findings[moduli[i].finding]
+		f.Weaknesses = append(f.Weaknesses, w)
+	}
+}
+
+// escalate sorts f's weaknesses, worst first, and raises f's severity to the worst of them.
+func escalate(f *Finding) {
+	sort.SliceStable(f.Weaknesses, func(a, b int) bool {
+		return severityRank[f.Weaknesses[a].Severity] < severityRank[f.Weaknesses[b].Severity]
+	})
+	for _, w := range f.Weaknesses {
+		// A broken or published key is worse than a leaked one: anyone can use it, leaked or not.
+		if r, ok := severityRank[w.Severity]; ok && r < severityRank[f.Severity] && w.ID != "unencrypted-private-key" {
+			f.Severity = w.Severity
+		}
+	}
 }
 
 // NewKeyInfo describes k for reports.
