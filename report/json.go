@@ -160,35 +160,12 @@ func (r *Result) jsonReport() *JSONReport {
 			Fingerprint: f.Fingerprint,
 			Entropy:     f.Entropy,
 			Tags:        append([]string{}, f.Tags...),
-			Locations:   make([]JSONLocation, 0, len(f.Locations)),
 			Key:         f.Key,
 			Weaknesses:  f.Weaknesses,
 			Strength:    f.Strength,
 			Exposure:    f.Exposure,
 		}
-		for _, l := range f.Locations {
-			jf.Locations = append(jf.Locations, JSONLocation{
-				Source:    l.Source,
-				Repo:      l.Repo,
-				Path:      l.Path,
-				Line:      l.Line,
-				Column:    l.Column,
-				EndLine:   l.EndLine,
-				EndColumn: l.EndColumn,
-				Commit:    l.Commit,
-				Author:    l.Author,
-				Email:     l.Email,
-				Date:      l.Date,
-				Message:   l.Message,
-
-				Image:          l.Image,
-				ImageDigest:    l.ImageDigest,
-				Layer:          l.Layer,
-				LayerDigest:    l.LayerDigest,
-				RemovedInLayer: l.RemovedInLayer,
-				Note:           l.Note,
-			})
-		}
+		jf.Locations = jsonLocations(f.Locations)
 		out.Findings = append(out.Findings, jf)
 	}
 	for _, s := range r.Skipped {
