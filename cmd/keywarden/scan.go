@@ -80,7 +80,8 @@ func newScanCmd() *cobra.Command {
 	pf.StringVar(&f.maxFileSize, "max-file-size", "10MiB", "skip (and report) files and blobs larger than this; 0 for no limit")
 	pf.IntVar(&f.maxDecodeDepth, "max-decode-depth", 5, "decode base64/hex/percent-encoded text up to this depth; 0 disables decoding")
 	pf.IntVarP(&f.workers, "jobs", "j", 0, "detection workers (default: number of CPUs)")
-	pf.BoolVar(&f.noColor, "no-color", false, "no ANSI colour in text output (also: NO_COLOR)")
+	pf.BoolVar(&f.noColor, "no-color", false, "deprecated: use --color=never")
+	_ = pf.MarkHidden("no-color") // kept for scripts and older action versions; useColor reads it
 	pf.BoolVar(&f.noProgress, "no-progress", false, "no progress bar on stderr")
 	pf.BoolVar(&f.placeholders, "include-placeholders", false, "keep findings whose value is a placeholder (EXAMPLE, changeme, ${VAR}, xxxx), dropped by default")
 	pf.BoolVar(&f.wholeBlobs, "whole-blobs", false, "scan every blob in full instead of only new lines (slower; for checking)")
@@ -249,12 +250,13 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		opts.Baseline = scanner.Suppressions{Fingerprints: b.Fingerprints, Locations: b.Locations}
 		opts.BaselinePath = f.baseline
 	}
+	// Warnings go through the progress display, which prints them above its bars.
+	ui := newProgress(stderr, f.quiet, f.noProgress, 1)
+	defer ui.finish()
 	warned := 0
 	opts.Warn = func(err error) {
 		warned++
-		if !f.quiet {
-			fmt.Fprintf(stderr, "keywarden: warning: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-		}
+		ui.warn(err)
 	}
 	// Opened before the scan, so that a log that cannot be written fails in a second and
 	// before any key is rotated.
@@ -263,10 +265,12 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		return fail(err)
 	}
 	defer aud.close()
-	var bar *progressBar
-	if !f.quiet && !f.noProgress && isTTY(stderr) {
-		bar = newProgressBar(stderr)
-		opts.Progress = bar.update
+	progressName := scanner.RedactURL(target)
+	if ui.mode != progressOff {
+		opts.OnProgress = func(p scanner.Progress) {
+			p.Repo = progressName
+			ui.event(p)
+		}
 	}
 
 	if f.cpuProfile != "" {
@@ -282,9 +286,12 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	}
 	started := time.Now()
 	out, scanErr := scanner.Scan(ctx, opts)
-	if bar != nil {
-		bar.clear()
+	if out == nil || scanErr != nil {
+		ui.event(scanner.Progress{Repo: progressName, Phase: scanner.PhaseFailed})
+	} else {
+		ui.event(scanner.Progress{Repo: progressName, Phase: scanner.PhaseDone, Stats: out.Stats})
 	}
+	ui.finish() // the display ends before the report, its summary and any later message
 	if out == nil {
 		return fail(scanErr)
 	}
@@ -402,7 +409,7 @@ func writeReport(c *cobra.Command, w report.Writer, res *report.Result, f *scanF
 		return rf.commit(w, res)
 	}
 	_, text := w.(report.Text)
-	res.Color = text && !f.noColor && os.Getenv("NO_COLOR") == "" && isTTY(c.OutOrStdout())
+	res.Color = text && useColor(c, c.OutOrStdout())
 	if err := w.Write(c.OutOrStdout(), res); err != nil {
 		return fmt.Errorf("writing report: %w", err)
 	}
