@@ -295,6 +295,8 @@ func TestByName(t *testing.T) {
 		{"json", JSON{}, false},
 		{"sarif", SARIF{}, false},
 		{"csv", CSV{}, false},
+		{"brief", Brief{}, false},
+		{"html", HTML{}, false},
 		{"xml", nil, true},
 		{"", nil, true},
 	}

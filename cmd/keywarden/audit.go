@@ -10,11 +10,12 @@ import (
 	"github.com/keywarden/keywarden/report/auditlog"
 )
 
-// newAuditCmd is the audit command group: checks of keywarden's own hash-chained audit log.
+// newAuditCmd is the audit command group: multi-repo audits and checks of keywarden's own
+// hash-chained audit log.
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "audit",
-		Short: "Check keywarden's hash-chained audit log",
+		Short: "Audit many repositories, and check keywarden's hash-chained audit log",
 		Args:  cobra.ArbitraryArgs,
 		// A mistyped subcommand is bad input (exit 2), not a request for help.
 		RunE: func(c *cobra.Command, args []string) error {
@@ -24,7 +25,7 @@ func newAuditCmd() *cobra.Command {
 			return &exitCodeError{code: exitError, err: fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())}
 		},
 	}
-	cmd.AddCommand(newAuditVerifyCmd(), newAuditHeadCmd())
+	cmd.AddCommand(newAuditVerifyCmd(), newAuditHeadCmd(), newAuditReposCmd())
 	return cmd
 }
 
