@@ -76,18 +76,18 @@ func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(withArgs(ctx, args))
+	c, err := root.ExecuteContextC(withArgs(ctx, args))
 	if err == nil {
 		return exitClean
 	}
 	var ce *exitCodeError
 	if errors.As(err, &ce) {
 		if ce.err != nil {
-			printErr(stderr, ce.err)
+			printErr(stderr, nextStep(c, ce.err))
 		}
 		return ce.code
 	}
-	printErr(stderr, err)
+	printErr(stderr, nextStep(c, err))
 	return exitError
 }
 
@@ -108,6 +108,9 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCodeError{code: exitError, err: fmt.Errorf("%s: %w", c.CommandPath(), err)}
 	})
-	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd(), newInventoryCmd(), newRotateCmd(), newAuditCmd())
+	root.AddCommand(newScanCmd(), newHookCmd(), newKeysCmd(), newInventoryCmd(), newRotateCmd(), newAuditCmd(), newReportCmd())
+	root.AddCommand(newRulesCmd(), newVersionCmd())
+	addColorFlag(root)
+	registerCompletions(root)
 	return root
 }
