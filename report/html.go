@@ -614,20 +614,6 @@ func keyFields(k *scanner.KeyInfo) []htmlStat {
 	return out
 }
 
-// kindRemedies say what rotating each kind of secret means; the steps after it are the same
-// for every kind.
-var kindRemedies = map[string]string{
-	rules.KindPrivateKey:       "Replace the key pair: make a new key, trust its public half wherever the old one was trusted (authorized_keys, deploy keys, certificates, JWKS), then remove the old public key everywhere and revoke its certificate if it has one.",
-	rules.KindCloudCredential:  "Deactivate the access key in the cloud provider's IAM console, create a new one, and read the provider's audit log (CloudTrail, Activity Log, Cloud Audit Logs) for its use.",
-	rules.KindToken:            "Revoke the token at the service that issued it, issue a new one with the least scope needed, and check the service's audit log for its use.",
-	rules.KindPassword:         "Change the password on every account and system that uses it, and check their logins for its use.",
-	rules.KindConnectionString: "Change the password of the account in the connection string, and limit where that account may connect from.",
-	rules.KindPasswordHash:     "Treat the passwords behind the hashes as known, since cracking them needs no access to anything: force a reset of the accounts they belong to.",
-	rules.KindSecretKey:        "Make a new signing or encryption secret and deploy it. Anything signed or encrypted under the old one can be forged or read: invalidate those sessions and tokens, and re-encrypt that data.",
-	rules.KindEncryptedStore:   "The store is encrypted, so it is no leak by itself: check that its passphrase or key is not committed too, and move the store out of the repository.",
-	rules.KindGeneric:          "Check what the value is: a generic rule found it by its shape. If it is a credential, revoke it at its issuer and issue a new one.",
-}
-
 // remedySteps are what to do about any committed secret, as the SARIF rule help says.
 var remedySteps = []string{
 	"Remove it from the code and load it at run time from the environment or a secret manager.",
@@ -637,10 +623,7 @@ var remedySteps = []string{
 
 // remedy is the remediation hint of a finding of kind with exposure.
 func remedy(kind, exposure string) htmlRemedy {
-	h := htmlRemedy{Kind: kindRemedies[kind], Steps: remedySteps}
-	if h.Kind == "" {
-		h.Kind = "Treat it as compromised: revoke it at its issuer and issue a new one. Do this first."
-	}
+	h := htmlRemedy{Kind: rules.KindRemedy(kind), Steps: remedySteps}
 	switch exposure {
 	case hsmcheck.Live:
 		h.Urgent = "The key is active in your key inventory: rotate it in the HSM or KMS now, then re-protect what it protected."

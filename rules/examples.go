@@ -105,24 +105,30 @@ func keywardenIDs() []string {
 
 // remediations are the next steps for a finding of each kind.
 var remediations = map[string]string{
-	KindCloudCredential:  "Deactivate the key with the cloud provider, create a new one for the services that need it, and read the provider's audit log for use of the old one.",
-	KindToken:            "Revoke the token where it was issued, issue a new one into a secret manager or CI secret, and check the service's logs for use of the old one.",
-	KindPrivateKey:       "Treat the key pair as compromised: generate a new one, replace the public key wherever it is trusted (authorized_keys, certificates, JWKS) and revoke certificates of the old one.",
-	KindPassword:         "Change the password on the system it opens and have the application read it from the environment or a secret manager.",
-	KindConnectionString: "Change the password the connection string holds and inject the string from the environment or a secret manager.",
-	KindPasswordHash:     "Hashes can be cracked offline: change the password and keep hash files and database dumps out of version control.",
-	KindSecretKey:        "Rotate the signing or encryption secret (sessions and tokens signed with it become invalid) and load it from the environment or a secret manager.",
-	KindEncryptedStore:   "Not a leak by itself: make sure the password or key that opens it is not in the repository too.",
-	KindGeneric:          "Find out what the value is; if it is a live credential, revoke or change it where it was issued and load it from a secret manager.",
+	KindPrivateKey:       "Replace the key pair: make a new key, trust its public half wherever the old one was trusted (authorized_keys, deploy keys, certificates, JWKS), then remove the old public key everywhere and revoke its certificate if it has one.",
+	KindCloudCredential:  "Deactivate the access key in the cloud provider's IAM console, create a new one, and read the provider's audit log (CloudTrail, Activity Log, Cloud Audit Logs) for its use.",
+	KindToken:            "Revoke the token at the service that issued it, issue a new one with the least scope needed, and check the service's audit log for its use.",
+	KindPassword:         "Change the password on every account and system that uses it, and check their logins for its use.",
+	KindConnectionString: "Change the password of the account in the connection string, and limit where that account may connect from.",
+	KindPasswordHash:     "Treat the passwords behind the hashes as known, since cracking them needs no access to anything: force a reset of the accounts they belong to.",
+	KindSecretKey:        "Make a new signing or encryption secret and deploy it. Anything signed or encrypted under the old one can be forged or read: invalidate those sessions and tokens, and re-encrypt that data.",
+	KindEncryptedStore:   "The store is encrypted, so it is no leak by itself: check that its passphrase or key is not committed too, and move the store out of the repository.",
+	KindGeneric:          "Check what the value is: a generic rule found it by its shape. If it is a credential, revoke it at its issuer and issue a new one.",
+}
+
+// KindRemedy says what rotating a secret of kind means (the generic advice for an unknown
+// kind), for every output that gives remediation hints.
+func KindRemedy(kind string) string {
+	if step, ok := remediations[kind]; ok {
+		return step
+	}
+	return remediations[KindGeneric]
 }
 
 // Remediation is what to do about a finding of rule: first the step for its kind, then the
 // one every leaked credential shares.
 func Remediation(rule RuleInfo) string {
-	step, ok := remediations[rule.Kind]
-	if !ok {
-		step = remediations[KindGeneric]
-	}
+	step := KindRemedy(rule.Kind)
 	if rule.Kind == KindEncryptedStore {
 		return step
 	}
