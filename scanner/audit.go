@@ -245,7 +245,7 @@ func auditRepo(ctx context.Context, o AuditOptions, cache, repo, salt string, wo
 		st.Cached, target = fetched, dir
 	}
 	so := o.Scan
-	so.Kind, so.Target, so.Salt, so.Workers = "git", target, salt, workers
+	so.Kind, so.Target, so.Salt, so.Workers, so.AuditorRulesOnly = "git", target, salt, workers, true
 	so.Progress = nil
 	if o.Warn != nil {
 		so.Warn = func(err error) { o.Warn(fmt.Errorf("%s: %w", st.Repo, err)) }

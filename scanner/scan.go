@@ -42,6 +42,10 @@ type ScanOptions struct {
 	// IncludePlaceholders keeps findings whose value is a placeholder (EXAMPLE, changeme,
 	// ${VAR}), which are dropped by default.
 	IncludePlaceholders bool
+	// AuditorRulesOnly ignores the config and ignore files at the scan root: an audit judges
+	// every repository by the auditor's rules (ConfigPath or the built-in ones), not by
+	// allowlists the audited repository carries.
+	AuditorRulesOnly bool
 	// Salt, when set, keys the fingerprints instead of the repository's root commit (or
 	// KEYWARDEN_FINGERPRINT_SALT): a multi-repo audit uses one salt for every repository so that
 	// the same secret has one fingerprint wherever it is.
@@ -122,7 +126,11 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	default:
 		return nil, fmt.Errorf("unknown source kind %q", o.Kind)
 	}
-	rs, cfgPath, err := loadRules(o.ConfigPath, root)
+	cfgRoot := root
+	if o.AuditorRulesOnly {
+		cfgRoot = ""
+	}
+	rs, cfgPath, err := loadRules(o.ConfigPath, cfgRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +215,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 
 	supp := Suppressions{}
 	supp.Merge(o.Baseline)
-	if root != "" {
+	if cfgRoot != "" {
 		ig, err := LoadIgnoreFiles(root, warn)
 		if err != nil {
 			return nil, err
