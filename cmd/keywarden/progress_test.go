@@ -19,14 +19,33 @@ import (
 
 // lockedBuffer is a bytes.Buffer that a display's goroutines and the test may share.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.writes++
 	return l.b.Write(p)
+}
+
+// waitWrites waits until n more writes have reached the buffer: a display redraws on its own
+// ticker, and a loaded CI machine may take far longer than the tick between two redraws.
+func (l *lockedBuffer) waitWrites(t *testing.T, n int) {
+	l.mu.Lock()
+	want := l.writes + n
+	l.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		done := l.writes >= want
+		l.mu.Unlock()
+		if done {
+			return
+		}
+	}
+	t.Errorf("the display did not redraw %d times in 10s", n)
 }
 
 func (l *lockedBuffer) String() string {
@@ -234,19 +253,18 @@ func TestProgressModeFor(t *testing.T) {
 // TestProgressBars renders through mpb into a buffer, as on a terminal 100 columns wide.
 func TestProgressBars(t *testing.T) {
 	setProgressVar(t, &progressRefresh, 5*time.Millisecond)
-	hold := func() { time.Sleep(60 * time.Millisecond) } // several redraws in each phase
 	tests := []struct {
 		name  string
 		delay time.Duration
 		total int
-		run   func(ui *progressUI)
-		want  []string // lines the terminal showed at some point (escapes removed), in order
-		lines []string // whole lines, anywhere
+		run   func(ui *progressUI, hold func()) // hold waits for several redraws
+		want  []string                          // lines the terminal showed at some point (escapes removed), in order
+		lines []string                          // whole lines, anywhere
 	}{
 		{
 			name:  "audit",
 			total: 3,
-			run: func(ui *progressUI) {
+			run: func(ui *progressUI, hold func()) {
 				var wg sync.WaitGroup
 				for _, r := range []string{"org/alpha", "org/bravo", "org/charlie"} {
 					ui.event(scanner.Progress{Repo: r, Phase: scanner.PhaseQueued})
@@ -304,7 +322,7 @@ func TestProgressBars(t *testing.T) {
 		{
 			name:  "scan",
 			total: 1,
-			run: func(ui *progressUI) {
+			run: func(ui *progressUI, hold func()) {
 				ui.event(scanner.Progress{Repo: "/src/app", Phase: scanner.PhaseEnumerate})
 				hold()
 				ui.event(scanner.Progress{Repo: "/src/app", Phase: scanner.PhaseFailed})
@@ -315,7 +333,7 @@ func TestProgressBars(t *testing.T) {
 			name:  "quick run draws nothing",
 			delay: time.Hour,
 			total: 1,
-			run: func(ui *progressUI) {
+			run: func(ui *progressUI, hold func()) {
 				ui.event(scanner.Progress{Repo: "/src/app", Phase: scanner.PhaseEnumerate})
 				ui.event(scanner.Progress{Repo: "/src/app", Phase: scanner.PhaseDone, Stats: scanner.Stats{Blobs: 3}})
 			},
@@ -329,7 +347,7 @@ func TestProgressBars(t *testing.T) {
 			if tt.delay == 0 {
 				waitDisplay(t, ui)
 			}
-			tt.run(ui)
+			tt.run(ui, func() { out.waitWrites(t, 6) })
 			ui.finish()
 			got := plainLines(out.String())
 			if len(tt.want)+len(tt.lines) == 0 && len(got) > 0 {
