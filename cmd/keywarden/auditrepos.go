@@ -187,12 +187,7 @@ func runAuditRepos(c *cobra.Command, f *auditReposFlags) error {
 	case len(failed) > 0:
 		return fail(fmt.Errorf("%d of %d repositories failed; the report covers the rest (see its summary)", len(failed), len(repos)))
 	}
-	for _, fd := range out.Findings {
-		if fd.Severity != "info" {
-			return &exitCodeError{code: f.exitCode}
-		}
-	}
-	return nil
+	return findingsExit(out.Findings, f.exitCode)
 }
 
 // readRepoList reads --list: a file, or stdin for "-". Relative paths in a file are taken

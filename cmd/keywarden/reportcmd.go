@@ -104,12 +104,7 @@ func newReportMergeCmd() *cobra.Command {
 			if !quiet && output != "" {
 				fmt.Fprintf(c.ErrOrStderr(), "merged %d reports: %d findings in %d repositories\n", len(args), len(res.Findings), len(res.Repos))
 			}
-			for _, f := range res.Findings {
-				if f.Severity != "info" {
-					return &exitCodeError{code: exitCode}
-				}
-			}
-			return nil
+			return findingsExit(res.Findings, exitCode)
 		},
 	}
 	fl := cmd.Flags()

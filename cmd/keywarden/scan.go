@@ -345,11 +345,16 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	if invErr != nil {
 		return fail(fmt.Errorf("checking the key inventory: %w", invErr))
 	}
-	for _, fd := range out.Findings {
-		// An informational finding (an ansible-vault file, an encrypted browser store) is
-		// reported but is no reason to block a commit or fail a job.
+	return findingsExit(out.Findings, f.exitCode)
+}
+
+// findingsExit is the outcome of a run whose report holds findings: code (--exit-code) when
+// any is above info. An informational finding (an ansible-vault file, an encrypted browser
+// store) is reported but is no reason to block a commit or fail a job.
+func findingsExit(findings []scanner.Finding, code int) error {
+	for _, fd := range findings {
 		if fd.Severity != "info" {
-			return &exitCodeError{code: f.exitCode}
+			return &exitCodeError{code: code}
 		}
 	}
 	return nil
