@@ -69,6 +69,15 @@ type Location struct {
 	LayerDigest    string `json:"layer_digest,omitempty"`
 	RemovedInLayer int    `json:"removed_in_layer,omitempty"`
 	Note           string `json:"note,omitempty"`
+	// Binary locations (dumps, and binary files scanned with --binary) have no lines: Offset
+	// and Length locate the key's bytes in the file, Address is the virtual address they were
+	// mapped at in a core file or minidump ("0x7f3a…"; hex, as a debugger prints it), Detector
+	// names the detector that found them and Confirmed what was checked.
+	Offset    *int64 `json:"offset,omitempty"`
+	Length    int    `json:"length,omitempty"`
+	Address   string `json:"address,omitempty"`
+	Detector  string `json:"detector,omitempty"`
+	Confirmed string `json:"confirmed,omitempty"`
 }
 
 // Redacted returns the secret with all but a short prefix hidden: the first 4 code points of a
