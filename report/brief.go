@@ -39,6 +39,7 @@ func (Brief) Write(w io.Writer, res *Result) error {
 			if l.Line > 0 {
 				place += ":" + strconv.Itoa(l.Line)
 			}
+			place += binaryWhere(l) + detectorTag(l)
 			if l.Commit != "" {
 				place = shortCommit(l.Commit) + " " + place
 			}

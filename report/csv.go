@@ -19,6 +19,9 @@ var CSVHeader = []string{
 	"rule_id", "severity", "secret", "fingerprint", "source", "path", "line", "column",
 	"end_line", "end_column", "commit", "author", "email", "date", "message",
 	"image", "image_digest", "layer", "layer_digest", "removed_in_layer", "exposure", "exposure_keys",
+	// Binary locations (dumps, --binary): added last, so that scripts reading columns by
+	// position keep working.
+	"offset", "length", "address", "detector",
 }
 
 // Write implements Writer.
@@ -48,6 +51,7 @@ func (CSV) Write(w io.Writer, res *Result) error {
 				l.Commit, l.Author, l.Email, csvDate(l.Date), l.Message,
 				l.Image, l.ImageDigest, csvInt(l.Layer), l.LayerDigest, csvInt(l.RemovedInLayer),
 				exp, expKeys,
+				csvOffset(l.Offset), csvInt(l.Length), l.Address, l.Detector,
 			}
 			for i, cell := range row {
 				row[i] = csvSafe(cell)
@@ -80,6 +84,15 @@ func csvInt(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// csvOffset prints a binary location's byte offset in decimal, as the JSON report has it and a
+// spreadsheet sorts it; empty for a text location. 0 is an offset.
+func csvOffset(p *int64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*p, 10)
 }
 
 // csvDate prints a commit date in RFC 3339, leaving a missing one empty.

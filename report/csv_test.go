@@ -31,12 +31,14 @@ func TestCSVRows(t *testing.T) {
 			name: "git-multi-location", res: gitResult(), wantRows: 5, // 3 + 1 + 1 locations
 			wantFirst: []string{"kw-test-token", "critical", "kw_t…", "5d41402abc4b2a76b9719d911017c592", "git",
 				"config/app.env", "3", "14", "3", "50", "4f6c1e2a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e", "Alice Example",
-				"alice@example.invalid", "2024-03-01T10:00:00+01:00", "Add app config", "", "", "", "", "", "", ""},
+				"alice@example.invalid", "2024-03-01T10:00:00+01:00", "Add app config", "", "", "", "", "", "", "",
+				"", "", "", ""},
 		},
 		{
 			name: "dir-findings", res: dirResult(), wantRows: 3,
 			wantFirst: []string{"kw-test-generic", "medium", "gene…", "e2fc714c4727ee9395f324cd2e7f331f", "dir",
-				"src/settings.py", "5", "12", "5", "53", "", "", "", "", "", "", "", "", "", "", "", ""},
+				"src/settings.py", "5", "12", "5", "53", "", "", "", "", "", "", "", "", "", "", "", "",
+				"", "", "", ""},
 		},
 	}
 	for _, tt := range tests {
@@ -61,7 +63,7 @@ func TestCSVFindingWithoutLocations(t *testing.T) {
 	res := emptyResult()
 	res.Findings = []scanner.Finding{{RuleID: "kw-test-token", Severity: "low", Secret: secretTokenA, Fingerprint: "ab"}}
 	rows := readCSV(t, res)
-	want := [][]string{CSVHeader, {"kw-test-token", "low", "kw_t…", "ab", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""}}
+	want := [][]string{CSVHeader, {"kw-test-token", "low", "kw_t…", "ab", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""}}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
@@ -108,9 +110,11 @@ func TestCSVFormulaInjectionInReport(t *testing.T) {
 		want []string
 	}{
 		{"redacted", false, []string{"'-rule", "high", "'=kw_…", "ab", "git", "'@evil.csv", "1", "1", "1", "3", "abc",
-			"'+Mallory", "'=cmd|' /C calc'!A0", "", "'-2+3", "'=HYPERLINK(\"x\")", "", "2", "", "", "", ""}},
+			"'+Mallory", "'=cmd|' /C calc'!A0", "", "'-2+3", "'=HYPERLINK(\"x\")", "", "2", "", "", "", "",
+			"", "", "", ""}},
 		{"shown", true, []string{"'-rule", "high", "'=kw_test_formula_value_not_a_secret", "ab", "git", "'@evil.csv", "1", "1",
-			"1", "3", "abc", "'+Mallory", "'=cmd|' /C calc'!A0", "", "'-2+3", "'=HYPERLINK(\"x\")", "", "2", "", "", "", ""}},
+			"1", "3", "abc", "'+Mallory", "'=cmd|' /C calc'!A0", "", "'-2+3", "'=HYPERLINK(\"x\")", "", "2", "", "", "", "",
+			"", "", "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -176,6 +176,7 @@ type htmlLocation struct {
 	Message     string
 	Image       string
 	Note        string
+	Binary      string // a binary location's detector, length and check
 }
 
 type htmlWeakness struct {
@@ -509,13 +510,34 @@ func (r *Result) htmlFinding(f scanner.Finding, n int, repoIndex map[string]int)
 	return h
 }
 
-// locationWhere names a location as "path:line", with the image for an image location.
+// locationWhere names a location as "path:line", or "path @ 0x1a2b (vaddr 0x7f3a…)" in a
+// binary file.
 func locationWhere(l scanner.Location) string {
 	where := clean(l.Path)
 	if l.Line > 0 {
 		where += ":" + strconv.Itoa(l.Line)
 	}
-	return where
+	return where + binaryWhere(l)
+}
+
+// binaryDetail says how a binary location's key was found: "found by der-pkcs8, 1,218 bytes;
+// confirmed: n = p·q". "" for a location in text.
+func binaryDetail(l scanner.Location) string {
+	var parts []string
+	if l.Detector != "" {
+		parts = append(parts, "found by "+clean(l.Detector))
+	}
+	if l.Length > 0 {
+		parts = append(parts, thousands(int64(l.Length))+" "+plural(l.Length, "byte", "bytes"))
+	}
+	s := strings.Join(parts, ", ")
+	if l.Confirmed != "" {
+		if s != "" {
+			s += "; "
+		}
+		s += "confirmed: " + clean(l.Confirmed)
+	}
+	return s
 }
 
 // htmlLocation describes one location, with links to its commit and to the file at that commit
@@ -529,6 +551,7 @@ func (r *Result) htmlLocation(l scanner.Location) htmlLocation {
 		Email:   clean(l.Email),
 		Message: clean(firstLine(l.Message)),
 		Note:    clean(l.Note),
+		Binary:  binaryDetail(l),
 	}
 	h.CommitShort = clean(shortCommit(l.Commit))
 	if !l.Date.IsZero() {
@@ -576,15 +599,18 @@ func keyFields(k *scanner.KeyInfo) []htmlStat {
 			out = append(out, htmlStat{label, clean(value)})
 		}
 	}
-	add("Type", k.Type)
-	if k.Bits > 0 {
+	add("Type", keyTypeName(k))
+	if k.Bits > 0 && k.Type != "aes" { // "AES-256" has them
 		add("Bits", strconv.Itoa(k.Bits))
 	}
 	add("Curve", k.Curve)
 	add("Format", k.Format)
-	if k.Private {
+	switch {
+	case k.Type == "aes":
+		add("Holds", "a secret key")
+	case k.Private:
 		add("Holds", "a private key")
-	} else {
+	default:
 		add("Holds", "a public key only")
 	}
 	if k.Encrypted {

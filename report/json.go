@@ -100,6 +100,15 @@ type JSONLocation struct {
 	LayerDigest    string `json:"layer_digest,omitempty"`
 	RemovedInLayer int    `json:"removed_in_layer,omitempty"`
 	Note           string `json:"note,omitempty"`
+	// Binary locations (a dump, or a binary file scanned with --binary) have no lines: the
+	// key's byte offset in the file (a pointer, since 0 is an offset and text locations have
+	// none) and length, the virtual address it was mapped at in a core file or minidump, the
+	// detector that found it and the check that confirmed it.
+	Offset    *int64 `json:"offset,omitempty"`
+	Length    int    `json:"length,omitempty"`
+	Address   string `json:"address,omitempty"`
+	Detector  string `json:"detector,omitempty"`
+	Confirmed string `json:"confirmed,omitempty"`
 }
 
 // JSONStats is the work a JSON report's scan did.

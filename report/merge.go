@@ -36,6 +36,7 @@ func Merge(reps []*JSONReport, names []string) (merged *JSONReport, warnings []s
 		invIdx   = map[string]bool{}
 		findings []scanner.Finding
 		extra    = map[string]JSONFinding{} // fingerprint → the JSON-only fields of its first finding
+		offsets  = map[int64]*int64{}       // one pointer per binary offset
 	)
 	for k, rep := range reps {
 		name := names[k]
@@ -94,6 +95,15 @@ func Merge(reps []*JSONReport, names []string) (merged *JSONReport, warnings []s
 			for i := range sf.Locations {
 				if sf.Locations[i].Repo == "" {
 					sf.Locations[i].Repo = repo
+				}
+				// Locations are compared with ==: the same offset must be the same pointer, or
+				// one place in a dump named by two reports would be listed twice.
+				if p := sf.Locations[i].Offset; p != nil {
+					if q, ok := offsets[*p]; ok {
+						sf.Locations[i].Offset = q
+					} else {
+						offsets[*p] = p
+					}
 				}
 			}
 			if _, ok := extra[f.Fingerprint]; !ok {
@@ -155,6 +165,8 @@ func (f JSONFinding) finding() scanner.Finding {
 			Email: l.Email, Date: l.Date, Message: l.Message, Image: l.Image,
 			ImageDigest: l.ImageDigest, Layer: l.Layer, LayerDigest: l.LayerDigest,
 			RemovedInLayer: l.RemovedInLayer, Note: l.Note,
+			Offset: cloneOffset(l.Offset), Length: l.Length, Address: l.Address,
+			Detector: l.Detector, Confirmed: l.Confirmed,
 		})
 	}
 	return sf
@@ -170,9 +182,21 @@ func jsonLocations(ls []scanner.Location) []JSONLocation {
 			Email: l.Email, Date: l.Date, Message: l.Message, Image: l.Image,
 			ImageDigest: l.ImageDigest, Layer: l.Layer, LayerDigest: l.LayerDigest,
 			RemovedInLayer: l.RemovedInLayer, Note: l.Note,
+			Offset: cloneOffset(l.Offset), Length: l.Length, Address: l.Address,
+			Detector: l.Detector, Confirmed: l.Confirmed,
 		})
 	}
 	return out
+}
+
+// cloneOffset copies a binary location's offset, so that a report and the result it came
+// from share no pointer.
+func cloneOffset(p *int64) *int64 {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // Result turns a JSON report back into a Result that every Writer renders. Secrets stay as the

@@ -470,6 +470,15 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 		}
 	}
 	text := fmt.Sprintf("%s: %s", strings.TrimSuffix(desc, "."), b.r.secret(f))
+	if first.Offset != nil {
+		// Code scanning shows a result at a line and ignores byteOffset: the message says where
+		// in the file the key is.
+		text += " (at byte " + hexOffset(*first.Offset)
+		if first.Address != "" {
+			text += ", vaddr " + first.Address
+		}
+		text += ")"
+	}
 	n := len(f.Locations)
 	switch {
 	case n <= 1:
@@ -508,6 +517,7 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 	if first.Layer > 0 {
 		props.Add("layer", first.Layer)
 	}
+	addBinaryProps(props, first.Location)
 	if f.Key != nil {
 		props.Add("key", f.Key)
 	}
@@ -546,14 +556,18 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 
 // location converts a location, turning our inclusive end column into SARIF's exclusive one.
 // A location without a line (a path-only rule, say) has no region, since SARIF lines start at 1.
+// A binary location's region is a binary region (SARIF 2.1.0 §3.30.1): byteOffset and
+// byteLength, and no line, since a dump has none; its address, detector and check go in the
+// location's properties, as they are in the result's for its first location.
 func (b *sarifBuilder) location(l located) *sarif.Location {
 	art := sarif.NewArtifactLocation().WithURI(l.uri)
 	if l.relative {
 		art.WithURIBaseID(srcRoot)
 	}
 	phys := sarif.NewPhysicalLocation().WithArtifactLocation(art)
+	var reg *sarif.Region
 	if l.Line > 0 {
-		reg := sarif.NewRegion().WithStartLine(l.Line)
+		reg = sarif.NewRegion().WithStartLine(l.Line)
 		endLine := max(l.EndLine, l.Line)
 		reg.WithEndLine(endLine)
 		if l.Column > 0 {
@@ -562,9 +576,38 @@ func (b *sarifBuilder) location(l located) *sarif.Location {
 				reg.WithEndColumn(l.EndColumn + 1)
 			}
 		}
+	}
+	if l.Offset != nil && *l.Offset >= 0 && int64(int(*l.Offset)) == *l.Offset { // int is 32 bits on some builds
+		if reg == nil {
+			reg = sarif.NewRegion()
+		}
+		reg.WithByteOffset(int(*l.Offset))
+		if l.Length > 0 {
+			reg.WithByteLength(l.Length)
+		}
+	}
+	if reg != nil {
 		phys.WithRegion(reg)
 	}
-	return sarif.NewLocationWithPhysicalLocation(phys)
+	loc := sarif.NewLocationWithPhysicalLocation(phys)
+	if props := sarif.NewPropertyBag(); addBinaryProps(props, l.Location) {
+		loc.WithProperties(props)
+	}
+	return loc
+}
+
+// addBinaryProps adds what a binary location says beyond its region to props: the virtual
+// address the key was mapped at, the detector that found it and the check that confirmed it. It
+// reports whether it added any.
+func addBinaryProps(props *sarif.PropertyBag, l scanner.Location) bool {
+	added := false
+	for _, kv := range [][2]string{{"address", l.Address}, {"detector", l.Detector}, {"confirmed", l.Confirmed}} {
+		if kv[1] != "" {
+			props.Add(kv[0], kv[1])
+			added = true
+		}
+	}
+	return added
 }
 
 // artifactURI turns a location path into a URI reference, and says whether it is relative to
@@ -628,12 +671,14 @@ func fileURI(p string) string {
 	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
-// locationName names a location as "commit:path" (short commit) or just the path.
+// locationName names a location as "commit:path" (short commit) or just the path, with its line
+// or, in a binary file, its offset: "core.4711 @ 0x1a2b (vaddr 0x7f3a…)".
 func locationName(l scanner.Location) string {
 	name := l.Path
 	if l.Line > 0 {
 		name += fmt.Sprintf(":%d", l.Line)
 	}
+	name += binaryWhere(l)
 	if l.Commit != "" {
 		return shortCommit(l.Commit) + ":" + name
 	}

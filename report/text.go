@@ -82,6 +82,7 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 		if l.Line > 0 {
 			where += ":" + strconv.Itoa(l.Line)
 		}
+		where += binaryWhere(l) + detectorTag(l)
 		if l.Image != "" {
 			where += "  in " + clean(l.Image)
 			if l.Layer > 0 {
@@ -103,13 +104,16 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 		if l.Note != "" {
 			fmt.Fprintf(w, "%s%s\n", textIndent, clean(l.Note))
 		}
+		if l.Confirmed != "" {
+			fmt.Fprintf(w, "%sconfirmed: %s\n", textIndent, clean(l.Confirmed))
+		}
 		if n := len(f.Locations) - 1; n > 0 {
 			fmt.Fprintf(w, "%s+%d more %s\n", textIndent, n, plural(n, "location", "locations"))
 		}
 	}
 	if k := f.Key; k != nil {
-		desc := k.Type
-		if k.Bits > 0 {
+		desc := keyTypeName(k)
+		if k.Bits > 0 && k.Type != "aes" { // "AES-256" has them
 			desc += fmt.Sprintf(" %d", k.Bits)
 		}
 		if k.Curve != "" {
@@ -138,6 +142,49 @@ func (r *Result) writeTextFinding(w *bufio.Writer, f scanner.Finding) {
 	if f.Fingerprint != "" {
 		fmt.Fprintf(w, "%sfingerprint %s\n", textIndent, clean(f.Fingerprint))
 	}
+}
+
+// binaryWhere says where a binary location's key lies in its file, " @ 0x1a2b", with the
+// virtual address it was mapped at in a core file or minidump, " @ 0x1a2b (vaddr 0x7f3a…)";
+// "" for a location in text. Offsets are hex, as a hex dump or debugger shows them.
+func binaryWhere(l scanner.Location) string {
+	if l.Offset == nil {
+		return ""
+	}
+	s := " @ " + hexOffset(*l.Offset)
+	if l.Address != "" {
+		s += " (vaddr " + clean(l.Address) + ")"
+	}
+	return s
+}
+
+// detectorTag names the detector that found a binary location's key, " [der-pkcs8]"; "" for
+// a location in text.
+func detectorTag(l scanner.Location) string {
+	if l.Detector == "" {
+		return ""
+	}
+	return " [" + clean(l.Detector) + "]"
+}
+
+// hexOffset prints a byte offset in hex: "0x1a2b", "0x0".
+func hexOffset(off int64) string {
+	if off < 0 { // only a hand-edited report has one; show it rather than "0x-1"
+		return "-0x" + strconv.FormatUint(uint64(-off), 16)
+	}
+	return "0x" + strconv.FormatInt(off, 16)
+}
+
+// keyTypeName names a key's algorithm for people: "AES-256" for an AES key, its type as the
+// key analysis names it ("rsa", "ecdsa") otherwise.
+func keyTypeName(k *scanner.KeyInfo) string {
+	if k.Type != "aes" {
+		return k.Type
+	}
+	if k.Bits > 0 {
+		return "AES-" + strconv.Itoa(k.Bits)
+	}
+	return "AES"
 }
 
 // liveBanner is the line a report opens with when some finding is a live key, "" otherwise.
