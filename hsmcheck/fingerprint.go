@@ -11,6 +11,7 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"math/big"
@@ -126,6 +127,16 @@ func SymmetricCandidates(value string) [][]byte {
 			}
 		}
 		out = append(out, b)
+	}
+	if strings.HasPrefix(v, "{") {
+		// A JWK of a symmetric key ("kty":"oct"), as keys recovered from memory are reported.
+		var jwk struct{ Kty, K string }
+		if json.Unmarshal([]byte(v), &jwk) == nil && jwk.Kty == "oct" {
+			if b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(jwk.K, "=")); err == nil {
+				add(b)
+			}
+		}
+		return out
 	}
 	if b, err := hex.DecodeString(strings.ReplaceAll(v, ":", "")); err == nil {
 		// Hex digits are base64 characters too; a value that is all hex is hex, since random

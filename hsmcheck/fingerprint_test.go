@@ -111,6 +111,9 @@ func TestSymmetricCandidates(t *testing.T) {
 		{"base64url unpadded 32", base64.RawURLEncoding.EncodeToString(k32), [][]byte{k32}},
 		{"password", "correct horse battery", nil},
 		{"hex of 20 bytes", hex.EncodeToString(make([]byte, 20)), nil},
+		{"jwk oct", `{"kty":"oct","alg":"A256GCM","k":"` + base64.RawURLEncoding.EncodeToString(k32) + `"}`, [][]byte{k32}},
+		{"jwk of another type", `{"kty":"EC","k":"` + base64.RawURLEncoding.EncodeToString(k32) + `"}`, nil},
+		{"jwk oct of 20 bytes", `{"kty":"oct","k":"` + base64.RawURLEncoding.EncodeToString(make([]byte, 20)) + `"}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
