@@ -28,6 +28,13 @@ type Match struct {
 	EndColumn   int    // inclusive
 	Line        string // the full source line(s) holding the match, for allow comments
 
+	// Detector names the binary detector (rules/keyfind) of a match in binary data, which has
+	// no lines: Offset and Length then locate it in bytes, and Confirmed says what was checked.
+	Detector  string
+	Offset    int64
+	Length    int
+	Confirmed string
+
 	// currentLine is what "line"-target allowlists are tested against (the decoded line for
 	// matches found after decoding).
 	currentLine string

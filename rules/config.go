@@ -661,8 +661,10 @@ func (rs *Ruleset) Rules() []RuleInfo {
 
 // Rule describes the rule with the given ID.
 func (rs *Ruleset) Rule(id string) (RuleInfo, bool) {
-	info, ok := rs.infos[id]
-	return info, ok
+	if info, ok := rs.infos[id]; ok {
+		return info, true
+	}
+	return binaryRule(id)
 }
 
 // Len is the number of rules.

@@ -668,6 +668,10 @@ func (d *Detector) supersede(found []Match) []Match {
 // `path` constraint. Content-only allowlists were already applied by Detect.
 func (d *Detector) Allowed(m *Match, path, commit string) bool {
 	r := d.byID[m.RuleID]
+	if r == nil && m.Detector != "" {
+		// A key in binary data: only the global path and commit allowlists say where not to look.
+		return commitOrPathAllowed(d.globals, path, commit)
+	}
 	if r == nil {
 		return false // a path-only rule's match: PathMatches decided it
 	}
