@@ -31,6 +31,8 @@ type catFile struct {
 	in  io.WriteCloser
 	w   *bufio.Writer
 	out *bufio.Reader
+	// keepBinary reads binary blobs whole instead of skipping them (scans with --binary).
+	keepBinary bool
 }
 
 // startCatFile starts `git <repoArgs> cat-file --batch`, repoArgs naming the repository
@@ -110,7 +112,7 @@ func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int6
 	}
 	// A large binary (an image, a wasm module) need not be copied out of the pipe to be
 	// skipped: its first bytes say so, as they do for the engine.
-	if size > 1<<16 {
+	if size > 1<<16 && !c.keepBinary {
 		if head, err := c.out.Peek(sniffLen); err == nil && bytes.IndexByte(head, 0) >= 0 {
 			if _, err := c.out.Discard(int(size) + 1); err != nil {
 				return nil, 0, "", false

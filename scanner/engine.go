@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keyfind"
 )
 
 // Detector finds rule matches in text and decides which locations they count at.
@@ -57,6 +58,9 @@ type Engine struct {
 	Warn func(error)
 	// Progress, if set, is called from the reading goroutine about every 100ms.
 	Progress func(Stats)
+	// Binary, if set, finds keys in binary blobs (DER, key text, AES schedules), which are
+	// otherwise skipped.
+	Binary *keyfind.Finder
 
 	starts   []int  // scratch of dispatch
 	novel    []bool // scratch of dispatch
@@ -131,6 +135,7 @@ type job struct {
 	runs    [][2]int // byte ranges of content, each a run of whole lines
 	offsets []int    // line number of each run's first line, minus one
 	hashes  []uint64
+	binary  bool // content is binary: Engine.Binary looks for keys in it
 }
 
 // Run scans src and returns the folded findings. Errors from the source are returned together
@@ -165,6 +170,13 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		go func(w int) {
 			defer wg.Done()
 			for j := range jobs {
+				if j.binary {
+					scanned.Add(int64(len(j.content)))
+					for _, h := range e.Binary.Bytes(j.content) {
+						results[w] = append(results[w], hit{blob: j.blob, m: binaryMatch(h)})
+					}
+					continue
+				}
 				for r, run := range j.runs {
 					text := j.content[run[0]:run[1]]
 					scanned.Add(int64(len(text)))
@@ -236,6 +248,15 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		if bytes.IndexByte(b.Content[:min(len(b.Content), sniffLen)], 0) >= 0 {
 			if b.Base {
 				return nil
+			}
+			if e.Binary != nil {
+				st.path = path
+				select {
+				case jobs <- job{blob: st, content: b.Content, binary: true}:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
 			stats.Skipped++
 			res.Skipped = append(res.Skipped, SkippedBlob{Path: b.Origin.String(), Reason: SkipBinary, Size: int64(len(b.Content))})
@@ -488,6 +509,13 @@ func location(o Origin, m rules.Match) Location {
 		EndColumn: m.EndColumn,
 	}
 	loc.Path, loc.Commit = originKey(o)
+	if m.Detector != "" {
+		off := m.Offset
+		loc.Offset, loc.Length, loc.Detector, loc.Confirmed = &off, m.Length, m.Detector, m.Confirmed
+		if d, ok := o.(DumpOrigin); ok {
+			loc.Address = d.address(m.Offset)
+		}
+	}
 	if im, ok := o.(ImageOrigin); ok {
 		loc.Image, loc.ImageDigest, loc.Layer, loc.LayerDigest = im.Image, im.Digest, im.Layer, im.LayerDigest
 	}
@@ -585,7 +613,7 @@ func (e *Engine) fold(hits []hit) []Finding {
 		for _, oc := range g.occs {
 			holders[oc.blobID] = true
 		}
-		seen := map[[4]any]bool{}
+		seen := map[[5]any]bool{}
 		var kept []occurrence
 		for _, oc := range g.occs {
 			if _, base := oc.o.(baseOrigin); base {
@@ -594,7 +622,7 @@ func (e *Engine) fold(hits []hit) []Finding {
 			if po, ok := oc.o.(interface{ prevBlobs() []BlobID }); ok && carried(po.prevBlobs(), holders) {
 				continue
 			}
-			dup := [4]any{oc.path, oc.commit, oc.m.StartLine, oc.m.StartColumn}
+			dup := [5]any{oc.path, oc.commit, oc.m.StartLine, oc.m.StartColumn, oc.m.Offset}
 			if seen[dup] {
 				continue
 			}

@@ -12,7 +12,7 @@ import (
 // key alone is no exposure and gives no fingerprint.
 func Candidate(f Finding) hsmcheck.Candidate {
 	var c hsmcheck.Candidate
-	if f.Key != nil {
+	if f.Key != nil && f.Key.Type != "aes" {
 		if f.Key.Private && f.Key.PublicSHA256 != "" {
 			if b, err := hex.DecodeString(f.Key.PublicSHA256); err == nil && len(b) == 32 {
 				copy(c.SPKIHash[:], b)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keys"
 )
@@ -19,6 +20,10 @@ var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 
 func judge(findings []Finding, keepPlaceholders bool) []Finding {
 	for i := range findings {
 		f := &findings[i]
+		if f.RuleID == rules.RuleAESKeySchedule {
+			judgeAES(f)
+			continue
+		}
 		if ks := keys.Parse([]byte(f.Secret)); len(ks) > 0 {
 			k := ks[0]
 			info := NewKeyInfo(k)
@@ -103,4 +108,24 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// judgeAES describes an AES key recovered from memory: its size, and whether it is weak. A key
+// expanded from few distinct bytes (all zeros, a repeated byte) is a test or default key.
+func judgeAES(f *Finding) {
+	c := hsmcheck.SymmetricCandidates(f.Secret)
+	if len(c) == 0 {
+		return
+	}
+	k := c[0]
+	f.Key = &KeyInfo{Type: "aes", Bits: 8 * len(k), Format: "aes-key-schedule", Private: true}
+	distinct := map[byte]bool{}
+	for _, b := range k {
+		distinct[b] = true
+	}
+	st := rules.Strength{Grade: "strong"}
+	if len(distinct) <= 4 {
+		st = rules.Strength{Grade: "weak", Reason: fmt.Sprintf("an AES key of %d distinct byte values", len(distinct))}
+	}
+	f.Strength = &st
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keyfind"
 )
 
 // ConfigFiles are picked up from the scan root when no config is named, keywarden's first.
@@ -27,8 +28,13 @@ const DefaultMaxFileSize = 10 << 20
 
 // ScanOptions configures Scan.
 type ScanOptions struct {
-	Kind           string // "git", "staged", "dir" or "image"
-	Target         string // path, URL or image reference
+	Kind   string   // "git", "staged", "dir", "image" or "dump"
+	Target string   // path, URL or image reference
+	Dumps  []string // the files of a "dump" scan: core files, minidumps, memory images
+	// Binary also looks for keys in binary files (DER, key text, AES key schedules), which
+	// are skipped otherwise; a dump scan always does.
+	Binary         bool
+	KeyFind        keyfind.Options
 	Git            GitOptions
 	Image          ImageOptions
 	Archives       ArchiveLimits // archives inside image layers
@@ -113,8 +119,8 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if !fi.IsDir() {
 			root = filepath.Dir(abs)
 		}
-	case "image":
-		// An image has no work tree: config and ignore files come from where keywarden runs
+	case "image", "dump":
+		// An image (or a dump) has no work tree: config and ignore files come from where keywarden runs
 		// (the repository that builds the image, in CI).
 		wd, err := os.Getwd()
 		if err != nil {
@@ -155,7 +161,7 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 	switch o.Kind {
 	case "git":
 		gopts := o.Git
-		gopts.MaxFileSize, gopts.Warn, gopts.Excluded = maxSize, warn, det.PathExcluded
+		gopts.MaxFileSize, gopts.Warn, gopts.Excluded, gopts.Binary = maxSize, warn, det.PathExcluded, o.Binary
 		if o.OnProgress != nil && isRemote(o.Target) {
 			o.OnProgress(Progress{Phase: PhaseClone})
 		}
@@ -180,10 +186,18 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		src = &ImageSource{Images: images, MaxFileSize: maxSize, Archives: o.Archives, Excluded: det.PathExcluded, Warn: warn}
+		src = &ImageSource{Images: images, MaxFileSize: maxSize, Archives: o.Archives, Excluded: det.PathExcluded, Warn: warn, Binary: o.Binary}
 		closeFn = closeImages
 		// Salted like the repository keywarden runs in, so that a secret in both the image and
 		// the repository that built it has one fingerprint.
+		saltFunc = func() string {
+			s, _ := RootCommitOf(root)
+			return s
+		}
+	case "dump":
+		if len(o.Dumps) == 0 {
+			return nil, errors.New("no dump files named")
+		}
 		saltFunc = func() string {
 			s, _ := RootCommitOf(root)
 			return s
@@ -234,12 +248,20 @@ func Scan(ctx context.Context, o ScanOptions) (*ScanOutput, error) {
 		Warn:       warn,
 		Progress:   o.Progress,
 	}
+	if o.Binary || o.Kind == "dump" {
+		e.Binary = keyfind.New(o.KeyFind)
+	}
 	if o.OnProgress != nil {
 		o.OnProgress(Progress{Phase: PhaseEnumerate})
 		e.Progress = progressTicks(src, o.Progress, o.OnProgress)
 	}
 	start := time.Now()
-	res, err := e.Run(ctx, src)
+	var res *Result
+	if o.Kind == "dump" {
+		res, err = e.RunDumps(ctx, o.Dumps, e.Binary)
+	} else {
+		res, err = e.Run(ctx, src)
+	}
 	if res == nil {
 		return nil, err
 	}

@@ -51,6 +51,8 @@ type GitOptions struct {
 	// a blob seen only at such paths is yielded with Skip=SkipExcluded and not read.
 	Excluded func(path string) bool
 	Warn     func(error) // non-fatal problems; nil = ignore
+	// Binary reads binary blobs too, for the engine's key finder, instead of skipping them.
+	Binary bool
 }
 
 // GitSource yields every blob a repository's history introduces, oldest commit first.
@@ -654,6 +656,7 @@ func (r *gitRun) emit(ctx context.Context, commits []*commitNode, yield func(Blo
 		return err
 	}
 	if cf != nil {
+		cf.keepBinary = r.src.opts.Binary
 		// Keep git's pipe busy: answers are small next to the round trip of one request.
 		inFlight = 64
 	}

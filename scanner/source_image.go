@@ -29,6 +29,8 @@ type ImageSource struct {
 	// Excluded names paths whose content is never scanned (gitleaks' global path allowlist).
 	Excluded func(path string) bool
 	Warn     func(error)
+	// Binary reads binary files too, for the engine's key finder, instead of skipping them.
+	Binary bool
 
 	layers  map[v1.Hash]*layerIndex // what each layer read so far holds
 	removed map[removedKey]int      // (image, layer, path) -> the layer that deletes or overwrites it
@@ -234,7 +236,7 @@ func (s *ImageSource) file(ctx context.Context, layer v1.Hash, where, name strin
 	case archive:
 	case s.MaxFileSize > 0 && size > s.MaxFileSize:
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipTooLarge}, nil)
-	case bytes.IndexByte(head, 0) >= 0:
+	case bytes.IndexByte(head, 0) >= 0 && !s.Binary:
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipBinary}, nil)
 	}
 	content := make([]byte, size)
