@@ -283,7 +283,7 @@ func TestCompletion(t *testing.T) {
 		{"version formats", []string{"version", "-f", ""}, []string{"text", "json"}, ":4"},
 		{"colour", []string{"scan", "dir", ".", "--color", ""}, colorModes, ":4"},
 		{"git reader", []string{"scan", "git", "--git-reader", ""}, []string{"auto", "go-git", "git"}, ":4"},
-		{"scan subcommands", []string{"scan", ""}, []string{"dir", "git", "image", "staged"}, ":4"},
+		{"scan subcommands", []string{"scan", ""}, []string{"dir", "dump", "git", "image", "staged"}, ":4"},
 		{"scan git takes a directory", []string{"scan", "git", ""}, nil, ":16"},
 		{"config files", []string{"scan", "dir", ".", "--config", ""}, []string{"toml"}, ":8"},
 	}

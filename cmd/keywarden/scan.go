@@ -17,10 +17,15 @@ import (
 	"github.com/keywarden/keywarden/hsmcheck"
 	"github.com/keywarden/keywarden/report"
 	"github.com/keywarden/keywarden/rules"
+	"github.com/keywarden/keywarden/rules/keyfind"
 	"github.com/keywarden/keywarden/scanner"
 )
 
 type scanFlags struct {
+	binary         bool     // look for keys in binary files too
+	dumps          []string // the files of scan dump
+	aesBitErrors   int
+	primeBudget    int
 	config         string
 	format         string
 	output         string
@@ -66,7 +71,7 @@ func newScanCmd() *cobra.Command {
 			if len(args) == 0 {
 				return c.Help()
 			}
-			return &exitCodeError{code: exitError, err: fmt.Errorf("unknown source %q for \"keywarden scan\" (want git, staged, dir or image)", args[0])}
+			return &exitCodeError{code: exitError, err: fmt.Errorf("unknown source %q for \"keywarden scan\" (want git, staged, dir, image or dump)", args[0])}
 		},
 	}
 	pf := scan.PersistentFlags()
@@ -155,7 +160,32 @@ func newScanCmd() *cobra.Command {
 	image.Flags().StringVar(&f.platform, "platform", "all", "from a multi-platform image, scan only os/arch[/variant] (default: every platform)")
 	image.Flags().BoolVar(&f.insecure, "insecure", false, "allow plain HTTP to a registry that is not on a loopback address")
 	image.Flags().IntVar(&f.maxArchiveDepth, "max-archive-depth", 3, "open archives inside archives this deep (0: do not open archives)")
-	scan.AddCommand(git, staged, dir, image)
+	dump := &cobra.Command{
+		Use:   "dump FILE...",
+		Short: "Find key material in crash dumps, core files, minidumps and memory images",
+		Long: "Reads ELF core files (gcore, systemd-coredump, kdump's ELF vmcore) by their memory segments,\n" +
+			"Windows minidumps by their memory lists, and any other file (a raw memory image, a binary) as\n" +
+			"raw bytes. It finds DER private keys (PKCS#1, PKCS#8, SEC1), PEM, OpenSSH, PuTTY and JWK key\n" +
+			"text (also as UTF-16LE), expanded AES key schedules, and RSA private keys rebuilt from a prime\n" +
+			"that divides a modulus seen in the same scan. Every key is confirmed from its own numbers\n" +
+			"before it is reported, with the file offset and, for cores and minidumps, the virtual\n" +
+			"address. With an inventory, a key that is still active there is a live exposure.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			f.dumps = args
+			target := args[0]
+			if len(args) > 1 {
+				target = fmt.Sprintf("%s and %d more", args[0], len(args)-1)
+			}
+			return runScan(c, f, "dump", target)
+		},
+	}
+	dump.Flags().IntVar(&f.aesBitErrors, "aes-bit-errors", 0, "accept AES key schedules with up to this many flipped bits (decayed memory of a cold-boot image)")
+	dump.Flags().IntVar(&f.primeBudget, "prime-budget", 0, "divisibility tests the RSA prime search may make (default 1048576, a few seconds at most; -1 turns it off)")
+	for _, sc := range []*cobra.Command{git, dir, image} {
+		sc.Flags().BoolVar(&f.binary, "binary", false, "also look for keys in binary files (DER keys, key text, AES key schedules), which are skipped otherwise")
+	}
+	scan.AddCommand(git, staged, dir, image, dump)
 	return scan
 }
 
@@ -206,6 +236,12 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		WholeBlobs:          f.wholeBlobs,
 		IncludePlaceholders: f.placeholders,
 		Git:                 scanner.GitOptions{Range: f.rangeSpec, Branch: f.branch, Not: f.not},
+		Binary:              f.binary,
+		Dumps:               f.dumps,
+		KeyFind:             keyfind.Options{AESBitErrors: f.aesBitErrors, PrimeBudget: f.primeBudget, Workers: f.workers},
+	}
+	if f.aesBitErrors < 0 || f.aesBitErrors > 64 {
+		return fail(fmt.Errorf("invalid --aes-bit-errors %d (want 0 to 64)", f.aesBitErrors))
 	}
 	switch f.gitReader {
 	case "auto", "":
