@@ -277,7 +277,11 @@ func textSummary(r *Result) string {
 	if c := r.Stats.Commits; c > 0 {
 		fmt.Fprintf(&b, "%s %s, ", thousands(c), plural(int(min(c, 2)), "commit", "commits"))
 	}
-	fmt.Fprintf(&b, "%s %s, %s, %s", thousands(r.Stats.Blobs), plural(int(min(r.Stats.Blobs, 2)), "blob", "blobs"),
+	one, many := "blob", "blobs"
+	if r.Source == "dump" {
+		one, many = "file", "files"
+	}
+	fmt.Fprintf(&b, "%s %s, %s, %s", thousands(r.Stats.Blobs), plural(int(min(r.Stats.Blobs, 2)), one, many),
 		humanBytes(r.Stats.Bytes), humanDuration(r.Stats.Duration))
 	skipped := max(r.Stats.Skipped, int64(len(r.Skipped)))
 	if skipped > 0 {

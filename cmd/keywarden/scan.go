@@ -463,8 +463,12 @@ func summary(res *report.Result) string {
 	if len(res.Findings) == 1 {
 		noun = "finding"
 	}
-	return fmt.Sprintf("summary: %d %s in %d blobs (%.1f MiB, %.1f MiB after dedup), %d skipped, %s",
-		len(res.Findings), noun, s.Blobs, float64(s.Bytes)/(1<<20), float64(s.ScannedBytes)/(1<<20), s.Skipped,
+	unit := "blobs"
+	if res.Source == "dump" {
+		unit = "files"
+	}
+	return fmt.Sprintf("summary: %d %s in %d %s (%.1f MiB, %.1f MiB after dedup), %d skipped, %s",
+		len(res.Findings), noun, s.Blobs, unit, float64(s.Bytes)/(1<<20), float64(s.ScannedBytes)/(1<<20), s.Skipped,
 		s.Duration.Round(time.Millisecond))
 }
 
