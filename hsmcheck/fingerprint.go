@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/hmac"
+	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -40,6 +41,16 @@ func SPKIHashDER(der []byte) ([32]byte, error) {
 		return [32]byte{}, fmt.Errorf("parsing SubjectPublicKeyInfo: not DER SPKI")
 	}
 	return sha256.Sum256(der), nil
+}
+
+// RSAPublicDER returns the RSA public key a DER SubjectPublicKeyInfo holds, or nil.
+func RSAPublicDER(der []byte) *rsa.PublicKey {
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		return nil
+	}
+	rk, _ := pub.(*rsa.PublicKey)
+	return rk
 }
 
 // SPKIHashRSA returns the fingerprint of an RSA public key given by its modulus and exponent

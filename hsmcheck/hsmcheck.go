@@ -2,7 +2,9 @@ package hsmcheck
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
+	"math/big"
 	"strconv"
 	"time"
 )
@@ -101,9 +103,14 @@ type Key struct {
 	Algorithm string   // "RSA-2048", "EC-P256", "Ed25519", "AES-256", "HMAC-SHA256", "GENERIC-SECRET-32"
 	Usage     []string // of: sign, verify, encrypt, decrypt, wrap, unwrap, derive, mac
 
-	SPKIHash   [32]byte // SHA-256 of the public half's SubjectPublicKeyInfo DER; zero for secret keys
-	CheckValue []byte   // KCV of a secret key (AES: AES-ECB of a zero block, first 3 bytes), if known
-	TokenHMAC  []byte   // HMAC-SHA256(salt, token) of an API token, for inventory files
+	SPKIHash [32]byte // SHA-256 of the public half's SubjectPublicKeyInfo DER; zero for secret keys
+	// RSAModulus (big-endian) and RSAExponent are an RSA key's public numbers, where the
+	// backend returns them: the modulus lets a memory-dump scan rebuild the private key from a
+	// prime it finds (rules/keyfind). Plain values, so that keys compare as data in tests.
+	RSAModulus  []byte
+	RSAExponent int
+	CheckValue  []byte // KCV of a secret key (AES: AES-ECB of a zero block, first 3 bytes), if known
+	TokenHMAC   []byte // HMAC-SHA256(salt, token) of an API token, for inventory files
 
 	Created     time.Time // zero when unknown
 	Activated   time.Time // PKCS#11 CKA_START_DATE, KMIP Activation Date
@@ -118,6 +125,21 @@ type Key struct {
 	Owner, Purpose  string            // inventory-file facts
 	Location        string            // where the key is stored, as the inventory file names it
 	Meta            map[string]string // backend extras shown in reports
+}
+
+// RSAPublic returns the key's RSA public key, or nil when the backend gave no modulus.
+func (k Key) RSAPublic() *rsa.PublicKey {
+	if len(k.RSAModulus) == 0 || k.RSAExponent <= 0 {
+		return nil
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(k.RSAModulus), E: k.RSAExponent}
+}
+
+// SetRSAPublic records pub's numbers on k; a nil pub leaves k unchanged.
+func (k *Key) SetRSAPublic(pub *rsa.PublicKey) {
+	if pub != nil {
+		k.RSAModulus, k.RSAExponent = pub.N.Bytes(), pub.E
+	}
 }
 
 // HasSPKI reports whether k carries a public-key fingerprint.

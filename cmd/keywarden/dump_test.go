@@ -149,3 +149,46 @@ func findingByType(rep *report.JSONReport, typ string) *report.JSONFinding {
 	}
 	return nil
 }
+
+// TestScanDumpPrimeAgainstInventory: the key's DER is damaged and no public key is in the
+// image, but one prime survives as big-number limbs. Only the HSM's modulus lets scan dump
+// rebuild the key, and that key is live.
+func TestScanDumpPrimeAgainstInventory(t *testing.T) {
+	tk := softhsmtest.New(t)
+	tk.UsePINEnv(t)
+	signing := tk.GenerateRSA(t, "dump-prime", []byte{0x31}, 2048)
+	img := make([]byte, 4<<20)
+	rand.Read(img)
+	broken := x509.MarshalPKCS1PrivateKey(signing)
+	broken[0], broken[4] = 0, 0 // the SEQUENCE and version headers are gone
+	copy(img[0x10000:], broken)
+	limbs := signing.Primes[0].FillBytes(make([]byte, 128))
+	for i, j := 0, len(limbs)-1; i < j; i, j = i+1, j-1 {
+		limbs[i], limbs[j] = limbs[j], limbs[i]
+	}
+	copy(img[0x200008:], limbs)
+	path := filepath.Join(t.TempDir(), "memory.raw")
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	if rep, res := scanJSON(t, "scan", "dump", path, "--no-inventory"); len(rep.Findings) != 0 || res.code != exitClean {
+		t.Fatalf("without the inventory: exit %d, %d findings; want a clean scan", res.code, len(rep.Findings))
+	}
+	rep, res := scanJSON(t, "scan", "dump", path, "--inventory", tk.URI())
+	if res.code != exitFindings || len(rep.Findings) != 1 {
+		t.Fatalf("exit %d, %d findings; want 1: %s", res.code, len(rep.Findings), res.stderr)
+	}
+	f := rep.Findings[0]
+	l := f.Locations[0]
+	der, _ := x509.MarshalPKIXPublicKey(&signing.PublicKey)
+	if f.RuleID != "rsa-key-from-primes" || f.Key == nil || f.Key.PublicSHA256 != keys.Parse(der)[0].PublicSHA256 {
+		t.Errorf("finding %s with key %+v, want the rebuilt signing key", f.RuleID, f.Key)
+	}
+	if f.Exposure == nil || f.Exposure.Status != hsmcheck.Live || f.Severity != "critical" {
+		t.Errorf("exposure %+v, severity %s; want live and critical", f.Exposure, f.Severity)
+	}
+	if l.Detector != "rsa-primes" || l.Offset == nil || *l.Offset != 0x200008 || !strings.Contains(l.Confirmed, "dump-prime") {
+		t.Errorf("location %+v: want the prime's offset and the inventory key named", l)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/keywarden/keywarden/hsmcheck/all"
 	"github.com/keywarden/keywarden/hsmcheck/file"
 	"github.com/keywarden/keywarden/report"
+	"github.com/keywarden/keywarden/rules/keyfind"
 	"github.com/keywarden/keywarden/scanner"
 )
 
@@ -62,6 +63,29 @@ func crossCheckOpen(ctx context.Context, f *inventoryFlags, configPath string, r
 	}
 	scanner.CrossCheck(ctx, res, loaded, warn)
 	return loaded, done, nil
+}
+
+// openInventories opens and lists the inventories a scan is checked against, before the scan:
+// a dump scan's prime search needs the RSA moduli they hold. Nil when none are configured.
+func openInventories(ctx context.Context, f *inventoryFlags, configPath string, warn func(error)) ([]*hsmcheck.Loaded, func(), error) {
+	specs, _, err := f.specs(configPath)
+	if err != nil || len(specs) == 0 {
+		return nil, func() {}, err
+	}
+	return loadInventories(ctx, specs, warn)
+}
+
+// inventoryModuli are the RSA public keys the inventories hold, for the prime search.
+func inventoryModuli(loaded []*hsmcheck.Loaded) []keyfind.Modulus {
+	var out []keyfind.Modulus
+	for _, l := range loaded {
+		for _, k := range l.Keys {
+			if pub := k.RSAPublic(); pub != nil {
+				out = append(out, keyfind.Modulus{Key: pub, Where: fmt.Sprintf("%s in %s", k.Ref(), l.Inventory.Name())})
+			}
+		}
+	}
+	return out
 }
 
 // loadInventories opens and lists every backend, warning about each one it had to skip.

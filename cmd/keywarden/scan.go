@@ -320,6 +320,21 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// A dump scan opens the inventories first: the RSA moduli they hold let it rebuild a
+	// private key from a prime in memory. The others open them only when there are findings.
+	var pre struct {
+		loaded []*hsmcheck.Loaded
+		done   func()
+		err    error
+	}
+	if kind == "dump" {
+		cfg := f.config
+		if cfg == "" {
+			cfg = defaultConfig()
+		}
+		pre.loaded, pre.done, pre.err = openInventories(ctx, &f.inv, cfg, opts.Warn)
+		opts.KeyFind.Moduli = inventoryModuli(pre.loaded)
+	}
 	started := time.Now()
 	out, scanErr := scanner.Scan(ctx, opts)
 	if out == nil || scanErr != nil {
@@ -333,7 +348,12 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	}
 	// A broken inventory configuration must not cost the scan's results: they are reported,
 	// and the error decides the exit code afterwards.
-	loaded, invDone, invErr := crossCheckOpen(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
+	loaded, invDone, invErr := pre.loaded, pre.done, pre.err
+	if pre.done == nil {
+		loaded, invDone, invErr = crossCheckOpen(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
+	} else if invErr == nil && len(loaded) > 0 {
+		scanner.CrossCheck(ctx, out.Result, loaded, opts.Warn)
+	}
 	defer invDone()
 
 	res := &report.Result{

@@ -292,6 +292,7 @@ func populate(t *testing.T, f *fakeKMS) []hsmcheck.Key {
 			Meta: described(idAWSManaged, "SYMMETRIC_DEFAULT", "AWS", "AWS_KMS", "aliases", "alias/aws/s3", "next_rotation", "2025-06-01T09:30:00Z")},
 		{ID: idRSASign, Label: "legacy-signing", Class: hsmcheck.Private, State: hsmcheck.Active, Scope: "prod", Algorithm: "RSA-2048",
 			Usage: []string{"sign", "verify"}, Created: created, SPKIHash: spki(t, &m.rsa.PublicKey),
+			RSAModulus: m.rsa.N.Bytes(), RSAExponent: m.rsa.E,
 			Meta: described(idRSASign, "RSA_2048", "CUSTOMER", "AWS_KMS", "aliases", "alias/legacy-signing")},
 		{ID: idECAgree, Class: hsmcheck.Private, State: hsmcheck.Active, Scope: "dev", Algorithm: "EC-P384",
 			Usage: []string{"derive"}, Created: created, SPKIHash: spki(t, &m.p384.PublicKey),

@@ -344,6 +344,7 @@ func (inv *Inventory) publicKey(ctx context.Context, ki *keyInfo, probe bool) er
 		return nil
 	}
 	k.SPKIHash = h
+	k.SetRSAPublic(hsmcheck.RSAPublicDER(out.PublicKey))
 	return nil
 }
 

@@ -385,6 +385,7 @@ func fingerprint(k *hsmcheck.Key, pub publicKey) error {
 	switch p := pub.key.(type) {
 	case *rsa.PublicKey:
 		k.Algorithm = fmt.Sprintf("RSA-%d", p.N.BitLen())
+		k.SetRSAPublic(p)
 	case *ecdsa.PublicKey:
 		k.Algorithm = "EC-" + strings.ReplaceAll(p.Curve.Params().Name, "-", "")
 	case ed25519.PublicKey:

@@ -140,6 +140,9 @@ func TestKeyPairs(t *testing.T) {
 			if k.SPKIHash != want[tc.name] {
 				t.Errorf("SPKIHash %x, want %x (meta %v)", k.SPKIHash, want[tc.name], k.Meta)
 			}
+			if isRSA := tc.name == "RSA-2048"; isRSA != (k.RSAPublic() != nil) {
+				t.Errorf("RSA public key %v for a %s pair", k.RSAPublic(), tc.name)
+			}
 			got := []string{string(k.Class), string(k.State), k.Algorithm, k.Label, strings.Join(k.Usage, ","), k.Meta["kmip-public-key-id"]}
 			wantFacts := []string{"private", "active", tc.algorithm, p.name, "sign", p.pub}
 			if diff := cmp.Diff(wantFacts, got); diff != "" {

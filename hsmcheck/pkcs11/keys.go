@@ -2,6 +2,7 @@ package pkcs11
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/hex"
@@ -436,6 +437,11 @@ func (inv *Inventory) pairKey(priv, pub *object, today time.Time) hsmcheck.Key {
 	if source != "" {
 		k.Meta["spki_source"] = source
 	}
+	for _, o := range []*object{pub, priv} {
+		if o != nil && k.RSAModulus == nil {
+			k.SetRSAPublic(rsaPublic(o))
+		}
+	}
 	if priv != nil {
 		k.Meta["public_object"] = strconv.FormatBool(pub != nil)
 	}
@@ -571,6 +577,20 @@ func attrName(t uint) string {
 
 // spki returns the fingerprint of the public key o holds or describes, and which attributes
 // gave it.
+// rsaPublic returns the public half of an RSA object, from its modulus and exponent or its
+// CKA_PUBLIC_KEY_INFO, or nil.
+func rsaPublic(o *object) *rsa.PublicKey {
+	if o.keyType != p11.CKK_RSA {
+		return nil
+	}
+	n, e := o.bytes(p11.CKA_MODULUS), o.bytes(p11.CKA_PUBLIC_EXPONENT)
+	if len(n) > 0 && len(e) > 0 && len(e) <= 4 {
+		ev := new(big.Int).SetBytes(e)
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev.Int64())}
+	}
+	return hsmcheck.RSAPublicDER(o.bytes(p11.CKA_PUBLIC_KEY_INFO))
+}
+
 func spki(o *object) ([32]byte, bool, string) {
 	if der := o.bytes(p11.CKA_PUBLIC_KEY_INFO); len(der) > 0 {
 		if h, err := hsmcheck.SPKIHashDER(der); err == nil {

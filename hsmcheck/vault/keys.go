@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -202,6 +203,7 @@ func (inv *Inventory) versions(name string, ki keyInfo) ([]hsmcheck.Key, error) 
 	type version struct {
 		created time.Time
 		spki    [32]byte
+		rsa     *rsa.PublicKey
 	}
 	got := map[int]version{}
 	for v, raw := range ki.Keys {
@@ -219,6 +221,7 @@ func (inv *Inventory) versions(name string, ki keyInfo) ([]hsmcheck.Key, error) 
 				switch {
 				case err == nil:
 					ver.spki = h
+					ver.rsa = rsaPublic(av.PublicKey)
 				case fingerprinted(ki.Type):
 					// A silent zero here would be a silent non-match for a leaked key.
 					return nil, fmt.Errorf("parsing the public key of version %d: %w", n, err)
@@ -259,6 +262,7 @@ func (inv *Inventory) versions(name string, ki keyInfo) ([]hsmcheck.Key, error) 
 			Extractable:     hsmcheck.BoolPtr(ki.Exportable),
 			Meta:            maps.Clone(meta),
 		}
+		k.SetRSAPublic(ver.rsa)
 		switch {
 		case ki.SoftDeleted:
 			// OpenBao's soft deletion refuses every operation but a restore or a backup.
@@ -370,6 +374,19 @@ func usageOf(ki keyInfo) []string {
 		u = append(u, "mac")
 	}
 	return u
+}
+
+// rsaPublic returns the RSA key a version's PEM public_key holds, or nil.
+func rsaPublic(s string) *rsa.PublicKey {
+	block, _ := pem.Decode([]byte(s))
+	switch {
+	case block == nil:
+		return nil
+	case block.Type == "RSA PUBLIC KEY":
+		pub, _ := x509.ParsePKCS1PublicKey(block.Bytes)
+		return pub
+	}
+	return hsmcheck.RSAPublicDER(block.Bytes)
 }
 
 // publicKeyHash fingerprints a version's public_key: PEM SubjectPublicKeyInfo for RSA and

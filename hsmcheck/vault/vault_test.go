@@ -10,6 +10,7 @@ package vault_test
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
@@ -273,6 +274,10 @@ func TestContractSPKIHash(t *testing.T) {
 			k := find(t, ks, tt.label, tt.version)
 			if k.SPKIHash != want {
 				t.Errorf("%s: SPKIHash %x, want %x", k.Ref(), k.SPKIHash, want)
+			}
+			// An RSA key's modulus comes along, for the prime search of scan dump.
+			if rk, ok := f.keys[tt.label].versions[tt.version-1].pub.(*rsa.PublicKey); ok != (k.RSAPublic() != nil) || ok && !rk.Equal(k.RSAPublic()) {
+				t.Errorf("%s: RSA public key %v, want %v", k.Ref(), k.RSAPublic(), rk)
 			}
 		})
 	}

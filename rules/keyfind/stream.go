@@ -2,6 +2,7 @@ package keyfind
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
@@ -34,6 +35,15 @@ type Options struct {
 	PrimeBudget int
 	// Workers is how many chunks are scanned at once (0 = runtime.NumCPU()).
 	Workers int
+	// Moduli are RSA public keys known before the scan (an HSM's or KMS's keys) whose private
+	// keys the prime search looks for, as for those seen in the input.
+	Moduli []Modulus
+}
+
+// Modulus is a known RSA public key and where it is from ("jwt-signing (01) in pkcs11:prod").
+type Modulus struct {
+	Key   *rsa.PublicKey
+	Where string
 }
 
 // Finder finds keys in binary data. Moduli of the RSA public keys it sees (and those added with
@@ -57,6 +67,11 @@ func New(o Options) *Finder {
 		b = DefaultPrimeBudget
 	}
 	f.budget.Store(max(b, 0))
+	for _, m := range o.Moduli {
+		if m.Key != nil {
+			f.AddModulus(m.Key.N, m.Key.E, "the inventory key "+m.Where)
+		}
+	}
 	return f
 }
 
