@@ -22,19 +22,11 @@ const maxDER = 8 << 10
 
 var (
 	versionTag = []byte{0x02, 0x01} // INTEGER of length 1: the version of every private-key structure
-	oidRSA     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidEC      = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidEd25519 = asn1.ObjectIdentifier{1, 3, 101, 112}
-	oidX25519  = asn1.ObjectIdentifier{1, 3, 101, 110}
 	// rsaOIDBytes is rsaEncryption as DER: every RSA SubjectPublicKeyInfo (alone or in a
 	// certificate) carries it, which is how the moduli for the prime search are found.
 	rsaOIDBytes = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01}
 )
-
-// derCandidate is a SEQUENCE whose first element is a version INTEGER 0 or 1.
-type derCandidate struct {
-	start, end int
-}
 
 // seqAt returns the end of the DER SEQUENCE whose header starts at s and whose contents start at
 // c, or -1 when the header at s is no definite-length SEQUENCE ending exactly there.

@@ -172,7 +172,10 @@ func TestFindKeyText(t *testing.T) {
 		t.Fatal(err)
 	}
 	b64 := func(x *big.Int) string { return base64.RawURLEncoding.EncodeToString(x.Bytes()) }
-	d := ec.D.FillBytes(make([]byte, 32))
+	d, err := ec.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
 	pt, _ := ec.PublicKey.Bytes()
 	// Member names come from a variable: the repository scans itself, and a JWK-shaped
 	// literal in a test is what its JWK rule looks for.
