@@ -548,8 +548,41 @@ func (d *Detector) check(p *pass, r *drule, s, e int) (Match, bool) {
 	}
 	// Keep no reference into the (possibly huge, possibly caller-owned) text.
 	m.Secret, m.Match = strings.Clone(m.Secret), strings.Clone(m.Match)
-	m.Line, m.currentLine = strings.Clone(m.Line), strings.Clone(m.currentLine)
+	m.Line, m.currentLine = strings.Clone(clipLine(m.Line, m.Match)), strings.Clone(clipLine(m.currentLine, m.Match))
 	return m, true
+}
+
+// Lines kept on a match are clipped around it when long: a match on a 500 MB single-line file
+// must not hold the whole line (twice) for the allowlists checked later.
+const (
+	clipAround = 4 << 10 // bytes kept before and after the match
+	clipTail   = 1 << 10 // bytes kept at the line's end, where allow comments sit
+)
+
+// clipLine returns line, or for a long one the part around match and the line's end, joined
+// by " … ". Cuts fall on UTF-8 character boundaries.
+func clipLine(line, match string) string {
+	if len(line) <= 2*clipAround+clipTail+len(match) {
+		return line
+	}
+	i := strings.Index(line, match)
+	if i < 0 {
+		i = 0
+	}
+	from, to := runeStart(line, max(0, i-clipAround)), runeStart(line, min(len(line), i+len(match)+clipAround))
+	tail := runeStart(line, max(to, len(line)-clipTail))
+	if tail <= to {
+		return line[from:]
+	}
+	return line[from:to] + " … " + line[tail:]
+}
+
+// runeStart moves i back to the start of the UTF-8 character it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 // withRequired keeps the matches of composite rule r that have a match of every required rule
