@@ -132,13 +132,15 @@ func TestActionYML(t *testing.T) {
 		}
 	}
 
+	pins := usesComments(text)
+
 	// The order: scan, upload (unless the scan wrote no SARIF), then fail with the code.
 	var upload, last int = -1, len(meta.Runs.Steps) - 1
 	for i, s := range meta.Runs.Steps {
 		if strings.HasPrefix(s.Uses, "github/codeql-action/upload-sarif@") {
 			upload = i
-			if s.Uses != "github/codeql-action/upload-sarif@v3" {
-				t.Errorf("upload step uses %s, want v3", s.Uses)
+			if m := pinnedUses.FindStringSubmatch(s.Uses + " # " + pins[s.Uses]); m == nil || m[3] != "3" {
+				t.Errorf("upload step uses %s # %s, want a v3 release pinned by commit", s.Uses, pins[s.Uses])
 			}
 			for _, c := range []string{"inputs.upload-sarif == 'true'", "steps.scan.outputs.sarif-path != ''", "!cancelled()"} {
 				if !strings.Contains(s.If, c) {
@@ -273,6 +275,9 @@ func TestActionlint(t *testing.T) {
 	// actionlint reads no action metadata, but it checks a reusable workflow's steps: the
 	// composite's steps, wrapped in one with the same inputs, get their expressions and the
 	// inputs they give setup-go and upload-sarif checked.
+	// actionlint knows the inputs of popular actions by major version (actions/setup-go@v5),
+	// not by commit: the steps are linted with each pin replaced by its release's major.
+	actionYML = majorRefs(actionYML)
 	t.Run("action.yml steps", func(t *testing.T) {
 		dir := compositeAsWorkflow(t, actionYML)
 		if out, err := lint(dir, filepath.Join(".github", "workflows", "composite.yml")); err != nil {
@@ -433,4 +438,63 @@ func compositeAsWorkflow(t *testing.T, actionYML string) string {
 	}
 	writeFile(t, filepath.Join(dir, ".github", "workflows", "composite.yml"), string(wf))
 	return dir
+}
+
+// pinnedUses is a third-party action pinned to a commit, with its release in a comment:
+// "actions/setup-go@<40 hex> # v5.5.0". Group 1 is the action, 2 the commit, 3 the major.
+var pinnedUses = regexp.MustCompile(`^([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v(\d+)\.\d+\.\d+$`)
+
+var usesLine = regexp.MustCompile(`(?m)^(\s*(?:- )?uses: )(\S+)(?: # (v\d+(?:\.\d+)*))?.*$`)
+
+// usesComments maps each uses: value in a workflow or action text to the release its trailing
+// comment names ("v5.5.0"), or "".
+func usesComments(text string) map[string]string {
+	out := map[string]string{}
+	for _, m := range usesLine.FindAllStringSubmatch(text, -1) {
+		out[m[2]] = m[3]
+	}
+	return out
+}
+
+// majorRefs rewrites every pinned uses: in text to the release's major version tag.
+func majorRefs(text string) string {
+	return usesLine.ReplaceAllStringFunc(text, func(line string) string {
+		m := usesLine.FindStringSubmatch(line)
+		p := pinnedUses.FindStringSubmatch(m[2] + " # " + m[3])
+		if p == nil {
+			return line
+		}
+		return m[1] + p[1] + "@v" + p[3]
+	})
+}
+
+// Every third-party action the Action, its own workflow and the docs' examples run is pinned to
+// a commit, with the release in a trailing comment (a tag can be moved; a commit cannot).
+func TestActionsPinned(t *testing.T) {
+	files := []string{filepath.Join("..", "action.yml")}
+	for _, glob := range []string{"../.github/workflows/*.yml", "../docs/examples/*.yml"} {
+		m, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		n := 0
+		for _, m := range usesLine.FindAllStringSubmatch(readFile(t, f), -1) {
+			if strings.HasPrefix(m[2], "./") {
+				continue // this repository's own action
+			}
+			n++
+			if pinnedUses.FindStringSubmatch(m[2]+" # "+m[3]) == nil {
+				t.Errorf("%s: uses: %s # %s is not pinned as OWNER/REPO@<commit> # vX.Y.Z", f, m[2], m[3])
+			}
+		}
+		if n == 0 && strings.HasSuffix(f, "action.yml") {
+			t.Errorf("%s: no third-party uses: found; the check would pass vacuously", f)
+		}
+	}
+	if got := majorRefs("      uses: actions/setup-go@" + strings.Repeat("ab", 20) + " # v5.5.0\n"); got != "      uses: actions/setup-go@v5\n" {
+		t.Errorf("majorRefs = %q", got)
+	}
 }
