@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -113,7 +112,7 @@ func (c *catFile) read(id plumbing.Hash, limit int64) (content []byte, size int6
 	// A large binary (an image, a wasm module) need not be copied out of the pipe to be
 	// skipped: its first bytes say so, as they do for the engine.
 	if size > 1<<16 && !c.keepBinary {
-		if head, err := c.out.Peek(sniffLen); err == nil && bytes.IndexByte(head, 0) >= 0 {
+		if head, err := c.out.Peek(sniffLen); err == nil && binaryHead(head) {
 			if _, err := c.out.Discard(int(size) + 1); err != nil {
 				return nil, 0, "", false
 			}

@@ -142,11 +142,12 @@ func (e *Engine) RunDumps(ctx context.Context, paths []string, finder *keyfind.F
 			warn(errors.New("the search for RSA primes stopped at its budget of divisibility tests; raise --prime-budget to search further"))
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
+	// An interrupted scan still reports what it found; the caller marks the report incomplete.
 	res.Findings = e.fold(hits)
 	res.Stats.ScannedBytes = scanned
 	res.Stats.Duration = time.Since(start)
+	if err != nil {
+		return res, err
+	}
 	return res, errors.Join(errs...)
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"runtime"
@@ -15,6 +15,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/keywarden/keywarden/rules"
 	"github.com/keywarden/keywarden/rules/keyfind"
@@ -106,6 +109,78 @@ const contextLines = 2
 // sniffLen is how much of a blob is checked for NUL bytes, as git does to call a file binary.
 const sniffLen = 8000
 
+// binaryHead reports whether a blob whose first sniffLen bytes are head is binary: it holds a
+// NUL and is not UTF-16 text, which the engine decodes and scans (see utf16Text).
+func binaryHead(head []byte) bool {
+	return bytes.IndexByte(head, 0) >= 0 && utf16Order(head) == nil
+}
+
+// utf16Order says whether head starts UTF-16 text, and in which byte order: a byte-order mark
+// (FF FE, FE FF), or without one ASCII text in UTF-16, a NUL in every other byte and none
+// between, over all of head (at least two characters).
+func utf16Order(head []byte) binary.ByteOrder {
+	switch {
+	case len(head) >= 2 && head[0] == 0xff && head[1] == 0xfe:
+		return binary.LittleEndian
+	case len(head) >= 2 && head[0] == 0xfe && head[1] == 0xff:
+		return binary.BigEndian
+	case len(head) >= 4 && alternatingNUL(head, 1):
+		return binary.LittleEndian
+	case len(head) >= 4 && alternatingNUL(head, 0):
+		return binary.BigEndian
+	}
+	return nil
+}
+
+// alternatingNUL reports whether the byte at offset zero of every pair in head is NUL and the
+// other one is not.
+func alternatingNUL(head []byte, zero int) bool {
+	for i := 0; i+1 < len(head); i += 2 {
+		if head[i+zero] != 0 || head[i+1-zero] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// utf16Text returns content decoded to UTF-8 when it is UTF-16 text, which Windows tools write
+// (PowerShell 5's > and Out-File, regedit exports, .NET's Encoding.Unicode): its NULs would
+// make it binary and its secrets unread. Lines stay lines and a character stays one code point,
+// so locations in the decoded text are right in the file. Text holding U+0000 is no text.
+func utf16Text(content []byte) ([]byte, bool) {
+	head := content[:min(len(content), sniffLen)]
+	if bytes.IndexByte(head, 0) < 0 {
+		return nil, false // UTF-16 text of any length holds NULs in its first lines, ASCII or not
+	}
+	order := utf16Order(head)
+	if order == nil {
+		return nil, false
+	}
+	body := content
+	if len(body) >= 2 && (body[0] == 0xff && body[1] == 0xfe || body[0] == 0xfe && body[1] == 0xff) {
+		body = body[2:]
+	}
+	out := make([]byte, 0, len(body)/2+len(body)/8)
+	for i := 0; i+1 < len(body); i += 2 {
+		r := rune(order.Uint16(body[i:]))
+		if utf16.IsSurrogate(r) {
+			pair := unicode.ReplacementChar
+			if i+3 < len(body) {
+				pair = utf16.DecodeRune(r, rune(order.Uint16(body[i+2:])))
+			}
+			if pair != unicode.ReplacementChar {
+				i += 2
+			}
+			r = pair
+		}
+		if r == 0 {
+			return nil, false
+		}
+		out = utf8.AppendRune(out, r)
+	}
+	return out, true
+}
+
 type blobState struct {
 	id      BlobID
 	order   int
@@ -139,7 +214,8 @@ type job struct {
 }
 
 // Run scans src and returns the folded findings. Errors from the source are returned together
-// with everything found before and after them, so no result is lost.
+// with everything found before and after them, so no result is lost; so is ctx's error when
+// the scan is cancelled, with what was found until then.
 func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 	start := time.Now()
 	workers := e.Workers
@@ -245,6 +321,9 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 			stats.Blobs++
 			stats.Bytes += int64(len(b.Content))
 		}
+		if text, ok := utf16Text(b.Content); ok {
+			b.Content = text // line for line the same text, so lines and columns stay right
+		}
 		if bytes.IndexByte(b.Content[:min(len(b.Content), sniffLen)], 0) >= 0 {
 			if b.Base {
 				return nil
@@ -279,12 +358,11 @@ func (e *Engine) Run(ctx context.Context, src Source) (*Result, error) {
 		}
 		return nil
 	}
+	// Cancelled or not, everything found so far is folded and returned with the error: an
+	// interrupted scan still writes its partial report. The workers finish the jobs queued.
 	srcErr := src.Blobs(ctx, yield)
 	close(jobs)
 	wg.Wait()
-	if srcErr != nil && ctx.Err() != nil && errors.Is(srcErr, ctx.Err()) {
-		return nil, srcErr
-	}
 
 	var hits []hit
 	for _, r := range results {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -93,12 +95,70 @@ func OpenGit(ctx context.Context, target string, opts GitOptions) (src *GitSourc
 		closeFn()
 		return nil, nil, err
 	}
+	if alt := withAlternates(fs); alt != nil {
+		fs = alt
+		repo, err = git.Open(newStorage(fs, 0), nil)
+		if err != nil {
+			closeFn()
+			return nil, nil, fmt.Errorf("opening repository %q: %w", target, err)
+		}
+	}
 	s := &GitSource{repo: repo, fs: fs, opts: opts}
 	if err := s.resolveStarts(); err != nil {
 		closeFn()
 		return nil, nil, err
 	}
 	return s, closeFn, nil
+}
+
+// alternatesFS is a repository directory whose objects/info/alternates names object
+// directories elsewhere (git clone --shared or --reference, CI caches). go-git looks for them
+// through the filesystem it reads the repository with, which is rooted at the repository and
+// refuses paths outside it, so a scan would find the history missing; this filesystem answers
+// for exactly the directories the alternates file names, from the OS.
+type alternatesFS struct {
+	billy.Filesystem
+	dirs map[string]bool // absolute object directories the alternates file names
+}
+
+// withAlternates returns fs wrapped when its repository has absolute alternates, else nil.
+// (git writes absolute paths; a relative one is left to go-git, which reads it from the
+// repository's root.)
+func withAlternates(fs billy.Filesystem) billy.Filesystem {
+	f, err := fs.Open("objects/info/alternates")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return nil
+	}
+	dirs := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if l = strings.TrimSpace(l); filepath.IsAbs(l) {
+			dirs[filepath.Clean(l)] = true
+		}
+	}
+	if len(dirs) == 0 {
+		return nil
+	}
+	return alternatesFS{Filesystem: fs, dirs: dirs}
+}
+
+func (a alternatesFS) Stat(name string) (os.FileInfo, error) {
+	if a.dirs[filepath.Clean(name)] {
+		return os.Stat(name)
+	}
+	return a.Filesystem.Stat(name)
+}
+
+// Chroot is how go-git opens an alternate: at the directory above its objects directory.
+func (a alternatesFS) Chroot(dir string) (billy.Filesystem, error) {
+	if a.dirs[filepath.Join(filepath.Clean(dir), "objects")] {
+		return osfs.New(dir, osfs.WithBoundOS()), nil
+	}
+	return a.Filesystem.Chroot(dir)
 }
 
 // RedactURL hides the user information of a URL (https://user:token@host/...), which often

@@ -3,7 +3,6 @@ package scanner
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -236,12 +235,16 @@ func (s *ImageSource) file(ctx context.Context, layer v1.Hash, where, name strin
 	case archive:
 	case s.MaxFileSize > 0 && size > s.MaxFileSize:
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipTooLarge}, nil)
-	case bytes.IndexByte(head, 0) >= 0 && !s.Binary:
+	case binaryHead(head) && !s.Binary: // UTF-16 text is read: the engine decodes it
 		return emit(layerFile{path: name, id: unreadID(layer.String() + ":" + name), size: size, skip: SkipBinary}, nil)
 	}
-	content := make([]byte, size)
-	copy(content, head)
-	if _, err := io.ReadFull(r, content[len(head):]); err != nil {
+	// The tar header's size may lie (an archive may claim up to archiveReadLimit, and with no
+	// --max-file-size anything): reserve at most maxPrealloc, and grow only as bytes arrive.
+	content, err := readUpTo(r, append(make([]byte, 0, min(size, maxPrealloc)), head...), size)
+	if err == nil && int64(len(content)) < size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return fmt.Errorf("reading %s in %s: %w", name, where, err)
 	}
 	if !archive {
