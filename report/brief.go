@@ -20,6 +20,9 @@ func (Brief) Write(w io.Writer, res *Result) error {
 	if res.Source != "staged" {
 		what, flag = "push", "git push --no-verify"
 	}
+	if res.Incomplete {
+		bw.WriteString(incompleteLine + "\n")
+	}
 	if len(res.Findings) == 0 {
 		fmt.Fprintf(bw, "keywarden: no secrets in this %s (%d blobs)\n", what, res.Stats.Blobs)
 		return flush(bw)

@@ -230,6 +230,9 @@ func (r *Result) htmlView() *htmlView {
 	default:
 		v.Title = "keywarden report"
 	}
+	if r.Incomplete {
+		v.Title = "INCOMPLETE (interrupted) " + v.Title
+	}
 	r.htmlSummary(v)
 
 	order := make([]int, len(r.Findings))

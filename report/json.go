@@ -41,6 +41,9 @@ type JSONReport struct {
 	Repos []scanner.RepoStatus `json:"repos,omitempty"`
 	// Shard is "I/N" when the report covers one slice of an audit's repository list.
 	Shard string `json:"shard,omitempty"`
+	// Incomplete is true when the scan stopped before the end (SIGINT, SIGTERM): the findings
+	// are those found until then. Absent for a finished scan.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
 
 // JSONTool names the tool that wrote a JSON report.
@@ -158,6 +161,7 @@ func (r *Result) jsonReport() *JSONReport {
 		Inventories: r.Inventories,
 		Repos:       r.Repos,
 		Shard:       r.Shard,
+		Incomplete:  r.Incomplete,
 	}
 	for _, f := range r.Findings {
 		jf := JSONFinding{

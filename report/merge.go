@@ -122,6 +122,7 @@ func Merge(reps []*JSONReport, names []string) (merged *JSONReport, warnings []s
 		out.Stats.ScannedBytes += rep.Stats.ScannedBytes
 		out.Stats.Skipped += rep.Stats.Skipped
 		out.Stats.Commits += rep.Stats.Commits
+		out.Incomplete = out.Incomplete || rep.Incomplete // a merge is no more complete than its parts
 	}
 	if !end.IsZero() {
 		out.Stats.DurationMS = end.Sub(out.Scan.Started).Milliseconds()
@@ -211,6 +212,7 @@ func (rep *JSONReport) Result(showSecrets bool) *Result {
 		Inventories: rep.Inventories,
 		Repos:       rep.Repos,
 		Shard:       rep.Shard,
+		Incomplete:  rep.Incomplete,
 		Redacted:    true,
 		ShowSecrets: showSecrets,
 		Stats: scanner.Stats{

@@ -24,6 +24,9 @@ type Result struct {
 	Rules       map[string]rules.RuleInfo // at least every rule a finding names
 	Inventories []scanner.InventoryStatus // key inventories the findings were checked against
 	ShowSecrets bool                      // print raw secrets instead of redacted ones
+	// Incomplete says the scan stopped before the end (interrupted by SIGINT or SIGTERM): the
+	// findings are those found until then. Every format says so.
+	Incomplete bool
 	// Repos are a multi-repo audit's repositories, failed ones included; nil for one target.
 	Repos []scanner.RepoStatus
 	Shard string // "I/N" for one slice of an audit's list
@@ -44,6 +47,9 @@ type Tool struct {
 type Writer interface {
 	Write(w io.Writer, res *Result) error
 }
+
+// incompleteLine is the first line of a text or brief report of a scan that stopped early.
+const incompleteLine = "INCOMPLETE: interrupted; the scan stopped before the end, so this report holds only what was found until then"
 
 // Formats lists the names ByName accepts.
 var Formats = []string{"text", "json", "sarif", "csv", "brief", "html"}

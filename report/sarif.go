@@ -281,7 +281,9 @@ func (b *sarifBuilder) run(ruleList []rules.RuleInfo, notes []*sarif.Notificatio
 		name = "keywarden"
 	}
 	run := sarif.NewRunWithInformationURI(name, r.Tool.InformationURI)
-	if r.Tool.InformationURI == "" {
+	// A report merged from JSON carries whatever URI that JSON held; code scanning rejects the
+	// whole log over one that is not an absolute URI.
+	if u, err := url.Parse(r.Tool.InformationURI); err != nil || !u.IsAbs() {
 		run.Tool.Driver.InformationURI = nil
 	}
 	if r.Tool.Version != "" {
@@ -304,9 +306,15 @@ func (b *sarifBuilder) run(ruleList []rules.RuleInfo, notes []*sarif.Notificatio
 			fmt.Sprintf("Files or blobs that could not be read, so the scan is incomplete: %d.", unreadable),
 			"unreadable", unreadable))
 	}
+	if r.Incomplete {
+		notes = append(notes, sarifNote(sarif.LevelError,
+			"The scan was interrupted before the end, so the results are only those found until then.",
+			"incomplete", 1))
+	}
 	if !r.Started.IsZero() || len(notes) > 0 {
-		// Leaving results out of the log is not a failed execution; an unread file is.
-		inv := sarif.NewInvocation().WithExecutionSuccessful(unreadable == 0)
+		// Leaving results out of the log is not a failed execution; an unread file or an
+		// interrupted scan is.
+		inv := sarif.NewInvocation().WithExecutionSuccessful(unreadable == 0 && !r.Incomplete)
 		if !r.Started.IsZero() {
 			inv.WithStartTimeUtc(r.Started.UTC().Format(sarifTime))
 			if r.Stats.Duration > 0 {
@@ -408,12 +416,7 @@ func sarifRule(ri rules.RuleInfo, maxTags int) *sarif.ReportingDescriptor {
 	full := fmt.Sprintf("%s. keywarden rule %s reports it as a %s-severity hard-coded secret.",
 		strings.TrimSuffix(desc, "."), ri.ID, severityOrMedium(ri.Severity))
 
-	tags := []string{"security", "secret"}
-	for _, t := range ri.Tags {
-		if t != "" && !contains(tags, t) {
-			tags = append(tags, t)
-		}
-	}
+	tags := sarifTags(append([]string{"security", "secret"}, ri.Tags...))
 	// Code scanning rejects a rule with more tags; the first two are the ones it filters by.
 	tags = tags[:min(len(tags), maxTags)]
 	props := sarif.NewPropertyBag().WithTags(tags).Add("precision", precision(ri))
@@ -504,8 +507,8 @@ func (b *sarifBuilder) result(f scanner.Finding, ruleIndex int, detail sarifDeta
 	if f.Entropy != 0 {
 		props.Add("entropy", f.Entropy)
 	}
-	if len(f.Tags) > 0 {
-		props.WithTags(append([]string{}, f.Tags...))
+	if tags := sarifTags(f.Tags); len(tags) > 0 {
+		props.WithTags(tags)
 	}
 	res.AddLocation(b.location(first))
 	for _, kv := range [][2]string{{"source", first.Source}, {"commit", first.Commit},
@@ -791,6 +794,21 @@ func precision(ri rules.RuleInfo) string {
 		return "medium"
 	}
 	return "high"
+}
+
+// sarifTags returns tags without empty ones and repeats, taking as one the tags JSON writes
+// alike (each byte of invalid UTF-8 as U+FFFD): the schema wants a property bag's tags unique,
+// and code scanning rejects a whole log that breaks that.
+func sarifTags(tags []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if k := string([]rune(t)); t != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

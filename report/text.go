@@ -38,6 +38,9 @@ const textIndent = "          "
 // Write implements Writer.
 func (Text) Write(w io.Writer, res *Result) error {
 	bw := bufio.NewWriter(w)
+	if res.Incomplete {
+		bw.WriteString(incompleteLine + "\n\n")
+	}
 	if b := liveBanner(res); b != "" {
 		if res.Color {
 			b = ansiBanner + b + ansiReset

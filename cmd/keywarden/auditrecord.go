@@ -150,10 +150,14 @@ func (a *auditor) recordScan(res *report.Result) {
 			byExp[f.Exposure.Status]++
 		}
 	}
-	a.record("scan", nil, map[string]any{
+	details := map[string]any{
 		"source": res.Source, "target": res.Target, "findings": len(res.Findings),
 		"by_severity": bySev, "by_exposure": byExp, "blobs": res.Stats.Blobs, "bytes": res.Stats.Bytes,
-	})
+	}
+	if res.Incomplete {
+		details["incomplete"] = true
+	}
+	a.record("scan", nil, details)
 	for _, f := range res.Findings {
 		if f.Exposure == nil || len(f.Exposure.Matches) == 0 {
 			continue

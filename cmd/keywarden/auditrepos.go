@@ -143,6 +143,9 @@ func runAuditRepos(c *cobra.Command, f *auditReposFlags) error {
 	defer invDone()
 	_ = loaded
 
+	for i := range out.Repos {
+		out.Repos[i].Error = scrub(out.Repos[i].Error) // a clone's error may quote a credential
+	}
 	res := &report.Result{
 		Tool:        report.Tool{Name: "keywarden", Version: toolVersion(), InformationURI: "https://github.com/keywarden/keywarden"},
 		Source:      "git",
@@ -172,7 +175,7 @@ func runAuditRepos(c *cobra.Command, f *auditReposFlags) error {
 	if !f.quiet {
 		fmt.Fprintln(stderr, auditSummary(res, failed))
 		for _, r := range failed {
-			fmt.Fprintf(stderr, "keywarden: %s failed (%s): %s\n", r.Repo, r.Phase, r.Error)
+			fmt.Fprintf(stderr, "keywarden: %s failed (%s): %s\n", r.Repo, r.Phase, scrub(r.Error))
 		}
 	}
 	aud.recordScan(res)

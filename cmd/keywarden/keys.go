@@ -120,7 +120,7 @@ func checkKeysExposure(c *cobra.Command, inv *inventoryFlags, config string, fou
 		return err
 	}
 	warn := stderrWarn(c)
-	loaded, done, err := loadInventories(c.Context(), specs, warn)
+	loaded, done, err := loadInventories(c.Context(), specs, inv.timeout, warn)
 	if err != nil {
 		return err
 	}

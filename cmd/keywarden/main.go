@@ -16,11 +16,13 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Exit codes: 0 clean, 1 findings (changeable with --exit-code), 2 error.
+// Exit codes: 0 clean, 1 findings (changeable with --exit-code), 2 error, 130 interrupted
+// (143 for SIGTERM, see interrupted).
 const (
-	exitClean    = 0
-	exitFindings = 1
-	exitError    = 2
+	exitClean       = 0
+	exitFindings    = 1
+	exitError       = 2
+	exitInterrupted = 130
 )
 
 // version is set by -ldflags "-X main.version=..." in release builds.
@@ -52,10 +54,50 @@ func (e *exitCodeError) Error() string {
 func (e *exitCodeError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		// A second signal gets the default behaviour: an impatient user can still kill a run
+		// whose partial report is taking long.
+		signal.Stop(sigs)
+		cancel(interrupted{s})
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	cancel(nil)
 	os.Exit(code)
+}
+
+// interrupted is the cause of the context a signal ends: a scan writes what it found so far,
+// marked incomplete, and exits 128 plus the signal's number (130 for SIGINT, 143 for SIGTERM),
+// as a shell reports a process the signal killed.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string {
+	name := e.sig.String()
+	switch e.sig {
+	case os.Interrupt:
+		name = "SIGINT"
+	case syscall.SIGTERM:
+		name = "SIGTERM"
+	}
+	return "interrupted (" + name + ")"
+}
+
+// Is lets the cause stand for the context.Canceled that ctx.Err() gives.
+func (e interrupted) Is(target error) bool { return target == context.Canceled }
+
+// interruptCode is the exit code of a run ctx's end stopped: 128 plus the signal's number,
+// or 130 (SIGINT's) when it was cancelled otherwise.
+func interruptCode(ctx context.Context) int {
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		if s, ok := in.sig.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
+	}
+	return exitInterrupted
 }
 
 // run executes the CLI with the process's standard input.
@@ -93,7 +135,7 @@ func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 
 // printErr prints an error as one line, so CI logs stay readable.
 func printErr(w io.Writer, err error) {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
+	msg := scrub(strings.ReplaceAll(err.Error(), "\n", " "))
 	fmt.Fprintf(w, "keywarden: %s\n", msg)
 }
 

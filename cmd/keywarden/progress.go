@@ -282,7 +282,7 @@ func (ui *progressUI) warn(err error) {
 	if ui.quiet {
 		return
 	}
-	line := "keywarden: warning: " + strings.ReplaceAll(err.Error(), "\n", " ") + "\n"
+	line := "keywarden: warning: " + scrub(strings.ReplaceAll(err.Error(), "\n", " ")) + "\n"
 	ui.mu.Lock()
 	defer ui.mu.Unlock()
 	if ui.p != nil {

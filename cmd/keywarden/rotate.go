@@ -92,7 +92,7 @@ func newRotateCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
-			loaded, done, err := loadInventories(c.Context(), specs, warn)
+			loaded, done, err := loadInventories(c.Context(), specs, inv.timeout, warn)
 			if err != nil {
 				aud.close()
 				return fail(err)
@@ -256,6 +256,7 @@ func (r *rotator) resumeOne(pr *hsmcheck.Progress, res *report.Rotation) error {
 // run carries the journal's rotation to its end, re-checks the inventory and prints the outcome.
 func (r *rotator) run(rot hsmcheck.Rotator, inv hsmcheck.Inventory, j *hsmcheck.Journal, res *report.Rotation) error {
 	ctx := r.c.Context()
+	rot = scrubbingRotator{rot} // the journal records step errors
 	p := j.Plan()
 	res.Applied, res.Journal = true, j.Progress().Path
 	old := []auditlog.KeyRef{keyRef(p.Inventory, p.Key)}

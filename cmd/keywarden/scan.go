@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -343,15 +344,30 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		ui.event(scanner.Progress{Repo: progressName, Phase: scanner.PhaseDone, Stats: out.Stats})
 	}
 	ui.finish() // the display ends before the report, its summary and any later message
+	// Interrupted (SIGINT, SIGTERM), the scan returns what it found so far: that is reported,
+	// marked incomplete, and nothing else (inventories, rotation) is started.
+	stopped := scanErr != nil && ctx.Err() != nil
 	if out == nil {
+		if pre.done != nil {
+			pre.done()
+		}
+		if stopped {
+			return &exitCodeError{code: interruptCode(ctx), err: fmt.Errorf("%w: stopped before any result was ready, no report written", context.Cause(ctx))}
+		}
 		return fail(scanErr)
 	}
 	// A broken inventory configuration must not cost the scan's results: they are reported,
 	// and the error decides the exit code afterwards.
 	loaded, invDone, invErr := pre.loaded, pre.done, pre.err
-	if pre.done == nil {
+	switch {
+	case stopped:
+		invDone = func() {}
+		if pre.done != nil {
+			invDone = pre.done
+		}
+	case pre.done == nil:
 		loaded, invDone, invErr = crossCheckOpen(ctx, &f.inv, out.ConfigFile, out.Result, opts.Warn)
-	} else if invErr == nil && len(loaded) > 0 {
+	case invErr == nil && len(loaded) > 0:
 		scanner.CrossCheck(ctx, out.Result, loaded, opts.Warn)
 	}
 	defer invDone()
@@ -367,6 +383,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		Skipped:     out.Skipped,
 		Inventories: out.Inventories,
 		ShowSecrets: f.showSecrets,
+		Incomplete:  stopped,
 	}
 	res.Rules = map[string]rules.RuleInfo{}
 	for _, fi := range out.Findings {
@@ -376,7 +393,7 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 	}
 
 	// A hook's brief report of nothing found would read as a pass next to the error.
-	if _, brief := w.(report.Brief); !brief || scanErr == nil || len(res.Findings) > 0 {
+	if _, brief := w.(report.Brief); !brief || scanErr == nil || len(res.Findings) > 0 || stopped {
 		if err := writeReport(c, w, res, f, rf); err != nil {
 			return fail(err)
 		}
@@ -385,6 +402,16 @@ func runScan(c *cobra.Command, f *scanFlags, kind, target string) error {
 		fmt.Fprintln(stderr, summary(res))
 	}
 	aud.recordScan(res)
+	if stopped {
+		if err := aud.close(); err != nil {
+			opts.Warn(err)
+		}
+		what := "the report holds what was found so far, marked incomplete"
+		if f.output != "" && f.output != "-" {
+			what = fmt.Sprintf("the report %q holds what was found so far, marked incomplete", f.output)
+		}
+		return &exitCodeError{code: interruptCode(ctx), err: fmt.Errorf("%w: %s", context.Cause(ctx), what)}
+	}
 	var rotErr error
 	if f.rotateLive {
 		rotErr = rotateLive(c, f, reason, loaded, out.Findings, aud, opts.Warn)
@@ -423,9 +450,22 @@ type reportFile struct {
 	tmp  *os.File
 	name string
 	done bool
+	// direct: name is a device or a pipe (/dev/stdout, a fifo a CI step reads), written in
+	// place. A rename would replace it with a regular file, even /dev/full for root.
+	direct bool
 }
 
 func createReportFile(name string) (*reportFile, error) {
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("creating report %q: is a directory", name)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("creating report %q: %w", name, errors.Unwrap(err))
+		}
+		return &reportFile{tmp: f, name: name, direct: true}, nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(name), ".keywarden-report-*")
 	if err != nil {
 		return nil, fmt.Errorf("creating report %q: %w", name, errors.Unwrap(err))
@@ -442,6 +482,13 @@ func createReportFile(name string) (*reportFile, error) {
 func (r *reportFile) commit(w report.Writer, res *report.Result) error {
 	if err := w.Write(r.tmp, res); err != nil {
 		return fmt.Errorf("writing report %q: %w", r.name, err)
+	}
+	if r.direct {
+		r.done = true
+		if err := r.tmp.Close(); err != nil {
+			return fmt.Errorf("writing report %q: %w", r.name, err)
+		}
+		return nil
 	}
 	if err := r.tmp.Sync(); err != nil {
 		return fmt.Errorf("writing report %q: %w", r.name, err)
@@ -460,7 +507,9 @@ func (r *reportFile) commit(w report.Writer, res *report.Result) error {
 func (r *reportFile) discard() {
 	if !r.done {
 		r.tmp.Close()
-		os.Remove(r.tmp.Name())
+		if !r.direct {
+			os.Remove(r.tmp.Name())
+		}
 	}
 }
 
