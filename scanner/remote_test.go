@@ -443,8 +443,10 @@ func TestMirrorHTTPAuth(t *testing.T) {
 
 			start := time.Now()
 			fetched, err := MirrorWithOptions(context.Background(), url, dir, MirrorOptions{CABundle: tlsSrv.caBundle()})
-			if took := time.Since(start); took > 5*time.Second {
-				t.Errorf("Mirror took %v", took)
+			// Only a wait for the credential helper's 15 s timeout is a defect; a loaded CI
+			// machine can take several seconds for the clone itself.
+			if took := time.Since(start); took >= credentialTimeout {
+				t.Errorf("Mirror took %v: it waited for the credential helper's timeout", took)
 			}
 			if fetched {
 				t.Errorf("fetched = true for a new dir")
