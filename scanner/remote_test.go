@@ -443,9 +443,9 @@ func TestMirrorHTTPAuth(t *testing.T) {
 
 			start := time.Now()
 			fetched, err := MirrorWithOptions(context.Background(), url, dir, MirrorOptions{CABundle: tlsSrv.caBundle()})
-			// Only a wait for the credential helper's 15 s timeout is a defect; a loaded CI
-			// machine can take several seconds for the clone itself.
-			if took := time.Since(start); took >= credentialTimeout {
+			// Only a wait for the default 15 s credential timeout is a defect (the hanging-helper
+			// case shortens it); a loaded CI machine can take several seconds for the clone itself.
+			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("Mirror took %v: it waited for the credential helper's timeout", took)
 			}
 			if fetched {
