@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp/syntax"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/rs/zerolog"
@@ -200,7 +202,7 @@ func loadConfig(name string, data []byte, depth int) (*layer, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(filepath.Dir(name), p)
 			}
-			data, err := os.ReadFile(p)
+			data, err := readExtended(p)
 			if err != nil {
 				return nil, fmt.Errorf("reading extended config: %w", err)
 			}
@@ -215,6 +217,33 @@ func loadConfig(name string, data []byte, depth int) (*layer, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// maxExtendedSize bounds an extended config: the [extend] path of a config found in a scanned
+// repository is the repository's to choose, and /dev/zero would otherwise be read until memory
+// runs out (and a FIFO waited on forever).
+const maxExtendedSize = 16 << 20
+
+// readExtended reads the config at p if it is a regular file of at most maxExtendedSize.
+func readExtended(p string) ([]byte, error) {
+	// Non-blocking, so that opening a FIFO returns at once, to be refused as no regular file.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%q is not a regular file", p)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxExtendedSize+1))
+	if err == nil && len(data) > maxExtendedSize {
+		err = fmt.Errorf("%q is larger than %d MiB", p, maxExtendedSize>>20)
+	}
+	return data, err
 }
 
 // layer is one config file translated on its own, before the merge with what it extends.
@@ -407,7 +436,8 @@ func (l *layer) finish(top bool) error {
 			err = r.Validate()
 		}
 		if err != nil {
-			return err
+			// gitleaks' message holds the rule's ID, description and regex as written.
+			return errors.New(oneLine(err.Error()))
 		}
 		// gitleaks checks required rules exist within the same file; checking the merged
 		// config lets a composite rule require a default rule.
