@@ -258,17 +258,19 @@ func ecKey(ci *kpCurve, point, priv []byte) Key {
 	}
 	k.Curve, k.Bits = ci.name, ci.bits
 	if ci.curve != nil {
-		if len(point) > 0 {
-			if pub, err := ecdsa.ParseUncompressedPublicKey(ci.curve, point); err == nil {
-				k.setPublic(pub)
-				return k
-			}
-		}
+		// The private scalar first: it is what leaked, and a public point stored beside it
+		// need not belong to it (crypto/x509 ignores that point too).
 		if size := (ci.bits + 7) / 8; len(priv) > 0 && len(priv) <= size {
 			raw := make([]byte, size)
 			copy(raw[size-len(priv):], priv)
 			if pk, err := ecdsa.ParseRawPrivateKey(ci.curve, raw); err == nil {
 				k.setPublic(&pk.PublicKey)
+				return k
+			}
+		}
+		if len(point) > 0 {
+			if pub, err := ecdsa.ParseUncompressedPublicKey(ci.curve, point); err == nil {
+				k.setPublic(pub)
 				return k
 			}
 		}
@@ -285,17 +287,18 @@ func okpKey(oid asn1.ObjectIdentifier, pub, priv []byte) (Key, bool) {
 	switch {
 	case oid.Equal(oidEd25519):
 		k.Type, k.Curve, k.Bits = "ed25519", "Ed25519", 256
-		if len(pub) == ed25519.PublicKeySize {
-			k.setPublic(ed25519.PublicKey(bytes.Clone(pub)))
-		} else if len(priv) == ed25519.SeedSize {
+		// The private half first, as for EC keys.
+		if len(priv) == ed25519.SeedSize {
 			k.setPublic(ed25519.NewKeyFromSeed(priv).Public())
+		} else if len(pub) == ed25519.PublicKeySize {
+			k.setPublic(ed25519.PublicKey(bytes.Clone(pub)))
 		}
 	case oid.Equal(oidX25519):
 		k.Type, k.Curve, k.Bits = "x25519", "X25519", 256
-		if pk, err := ecdh.X25519().NewPublicKey(pub); err == nil {
-			k.setPublic(pk)
-		} else if sk, err := ecdh.X25519().NewPrivateKey(priv); err == nil {
+		if sk, err := ecdh.X25519().NewPrivateKey(priv); err == nil {
 			k.setPublic(sk.PublicKey())
+		} else if pk, err := ecdh.X25519().NewPublicKey(pub); err == nil {
+			k.setPublic(pk)
 		}
 	case oid.Equal(oidEd448):
 		k.Type, k.Curve, k.Bits = "ed448", "Ed448", 448
