@@ -174,7 +174,14 @@ func confirmDER(der []byte) (Hit, bool) {
 			k.Format = "pkcs1"
 		}
 	}
-	return Hit{Detector: detector, Key: &k, Text: canonicalPEM(k, der, detector), Confirmed: confirmed}, true
+	text := canonicalPEM(k, der, detector)
+	// crypto/x509, which confirmed the key and re-encoded it, reads some encodings that are not
+	// DER (an explicit tag's length ignored) otherwise than keys does: unless both read the
+	// same key, the text would not be the key reported.
+	if ks := keys.Parse([]byte(text)); len(ks) == 0 || ks[0].PublicSHA256 != k.PublicSHA256 {
+		return Hit{}, false
+	}
+	return Hit{Detector: detector, Key: &k, Text: text, Confirmed: confirmed}, true
 }
 
 // parseOne parses der as exactly one key.
