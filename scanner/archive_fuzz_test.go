@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	mrand "math/rand/v2"
@@ -119,7 +118,7 @@ func fzArchiveSeeds(t testing.TB) []fzArchiveSeed {
 	bomb := fzZip(t, false, fzFile{name: "zeros", body: make([]byte, 2<<20)})
 	noCentral := jar[:bytes.Index(jar, []byte("PK\x01\x02"))]
 	return []fzArchiveSeed{
-		{0, fzZip(t, false, fzFile{name: "a.txt", body: []byte("a")}, fzFile{name: "b.tgz", body: fzGzip(t, "", inner)},
+		{0, fzZip(t, false, fzFile{name: "a.txt", body: []byte("a")}, fzFile{name: "b.tgz", body: gzipOf(t, "", inner)},
 			fzFile{name: `C:\win\path.ini`, body: []byte("p=1")}, fzFile{name: "/abs", body: noise(40)})},
 		{1, jar},
 		{1, append([]byte("#!/bin/sh\nexec java -jar \"$0\"\n"), jar...)}, // a launch script before the jar
@@ -129,10 +128,10 @@ func fzArchiveSeeds(t testing.TB) []fzArchiveSeed {
 		{0, jar[:len(jar)-10]},
 		{2, inner},
 		{2, inner[:700]},
-		{3, fzGzip(t, "a.tar", inner)},
-		{4, fzGzip(t, "", fzTar(t, fzFile{name: "big", body: make([]byte, 200<<10)}))},
-		{5, fzGzip(t, "notes.txt", []byte("password = s3cr3t-value\n"))},
-		{5, fzGzip(t, "", make([]byte, 1<<20+1))},
+		{3, gzipOf(t, "a.tar", inner)},
+		{4, gzipOf(t, "", fzTar(t, fzFile{name: "big", body: make([]byte, 200<<10)}))},
+		{5, gzipOf(t, "notes.txt", []byte("password = s3cr3t-value\n"))},
+		{5, gzipOf(t, "", make([]byte, 1<<20+1))},
 		{6, noise(600)},
 		{7, fzZip(t, true, fzFile{name: "WEB-INF/web.xml", body: []byte("<x/>")})},
 	}
@@ -192,20 +191,6 @@ func fzTar(t testing.TB, files ...fzFile) []byte {
 		}
 	}
 	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func fzGzip(t testing.TB, name string, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Name = name
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()

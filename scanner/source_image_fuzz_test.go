@@ -185,9 +185,9 @@ func fzImageSeeds(t testing.TB) []fzImageSeed {
 		entry{hdr: tar.Header{Name: "app/.wh..env"}},
 		entry{hdr: tar.Header{Name: "etc/.wh..wh..opq"}},
 		file("app/.env", "API_TOKEN=\n"),
-		entry{tar.Header{Name: "data.tar.gz"}, fzGzip(t, "", fzTar(t, fzFile{name: "k", body: []byte("v")}))},
+		entry{tar.Header{Name: "data.tar.gz"}, gzipOf(t, "", fzTar(t, fzFile{name: "k", body: []byte("v")}))},
 	)
-	gz := fzGzip(t, "", top)
+	gz := gzipOf(t, "", top)
 	// An archive whose header claims 200 MiB, of which a few KiB follow: the claim, not the
 	// bytes, once decided what was allocated (and without a size bound, for any file).
 	var liar bytes.Buffer
